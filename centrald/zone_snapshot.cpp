@@ -1,0 +1,165 @@
+#include "centrald/zone_snapshot.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "dnswire/rr_table.hpp"
+#include "dnswire/wire_writer.hpp"
+
+namespace centrald {
+namespace {
+
+using dnswire::Name;
+using dnswire::ResourceRecord;
+using dnswire::RRType;
+
+// Types whose RDATA names the answer logic follows (CNAME chains, additional-section
+// processing of RFC 1034 §3.6.2 / RFC 2782, the SOA for negative answers).
+bool keepsTyped(RRType type) {
+  switch (type) {
+    case RRType::NS:
+    case RRType::CNAME:
+    case RRType::SOA:
+    case RRType::PTR:
+    case RRType::MX:
+    case RRType::SRV: return true;
+    default: return false;
+  }
+}
+
+bool isWildcard(const Name& name) { return name.labelCount() > 0 && name.label(0) == "*"; }
+
+// Encodes `records` (all of one owner and type) into `set`; duplicates are dropped.
+void encodeRRset(const std::vector<const ResourceRecord*>& records, RRset& set) {
+  set.type = records.front()->type;
+  set.ttl = records.front()->ttl;
+  for (const auto* rr : records) set.ttl = std::min(set.ttl, rr->ttl);
+  set.compressNames = dnswire::typeInfo(set.type).compressNames;
+  const auto& info = dnswire::typeInfo(set.type);
+
+  std::vector<uint8_t> buffer(dnswire::kMaxMessageSize);
+  set.offsets.push_back(0);
+  for (const auto* rr : records) {
+    dnswire::WireWriter writer(buffer);
+    writer.writeU16(static_cast<uint16_t>(rr->type));
+    writer.writeU16(static_cast<uint16_t>(rr->cls));
+    writer.writeU32(set.ttl);
+    const size_t rdlengthAt = writer.size();
+    writer.writeU16(0);
+    if (!info.encode(rr->data, writer, nullptr)) continue;  // cannot fit 64 KiB: skip it
+    const size_t rdlength = writer.size() - rdlengthAt - 2;
+    if (rdlength > 0xffff) continue;
+    writer.patchU16(rdlengthAt, static_cast<uint16_t>(rdlength));
+    auto bytes = writer.written();
+
+    bool duplicate = false;
+    for (size_t i = 0; i + 1 < set.offsets.size() && !duplicate; ++i) {
+      auto existing = set.recordWire(i);
+      duplicate = existing.size() == bytes.size() && std::equal(existing.begin(), existing.end(), bytes.begin());
+    }
+    if (duplicate) continue;
+    set.wire.insert(set.wire.end(), bytes.begin(), bytes.end());
+    set.offsets.push_back(static_cast<uint32_t>(set.wire.size()));
+    if (keepsTyped(set.type)) set.typed.push_back(rr->data);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const std::vector<dnswire::Zone>& zones,
+                                                        const ZoneSnapshot* previous) {
+  auto snapshot = std::make_shared<ZoneSnapshot>();
+  for (const auto& zone : zones) {
+    const ResourceRecord* soa = nullptr;
+    for (const auto& rr : zone.records)
+      if (rr.type == RRType::SOA && rr.owner == zone.origin) {
+        soa = &rr;
+        break;
+      }
+    if (soa == nullptr || snapshot->zones_.count(zone.origin) != 0) continue;
+
+    ZoneData& data = snapshot->zones_[zone.origin];
+    data.origin = zone.origin;
+
+    // Group by owner, then by type in order of first appearance.
+    std::unordered_map<Name, std::vector<std::vector<const ResourceRecord*>>, dnswire::NameHash> grouped;
+    for (const auto& rr : zone.records) {
+      if (!rr.owner.isSubdomainOf(zone.origin)) continue;  // the loader rejects these already
+      if (rr.type == RRType::OPT || rr.type == RRType::TSIG) continue;  // never zone data
+      auto& byType = grouped[rr.owner];
+      auto it = std::find_if(byType.begin(), byType.end(), [&](const auto& g) { return g.front()->type == rr.type; });
+      if (it == byType.end())
+        byType.push_back({&rr});
+      else
+        it->push_back(&rr);
+    }
+
+    for (auto& [owner, byType] : grouped) {
+      Node& node = data.nodes[owner];
+      node.name = owner;
+      for (const auto& records : byType) {
+        RRset set;
+        encodeRRset(records, set);
+        if (set.size() == 0) continue;
+        snapshot->records_ += set.size();
+        node.rrsets.push_back(std::move(set));
+      }
+      node.delegation = owner != zone.origin && node.find(RRType::NS) != nullptr;
+      data.hasDelegations |= node.delegation;
+      data.hasWildcards |= isWildcard(owner);
+      // Every ancestor up to the apex exists, if only as an empty non-terminal (RFC 8020).
+      for (Name up = owner; up != zone.origin && !up.isRoot();) {
+        up = up.parent();
+        auto [it, inserted] = data.nodes.try_emplace(up);
+        if (!inserted) continue;
+        it->second.name = up;
+      }
+    }
+
+    data.apex = data.findNode(zone.origin);
+    data.soa = data.apex ? data.apex->find(RRType::SOA) : nullptr;
+    if (data.soa == nullptr || data.soa->typed.empty()) {
+      snapshot->zones_.erase(zone.origin);
+      continue;
+    }
+    const auto& soaData = std::get<dnswire::Soa>(data.soa->typed.front());
+    data.negativeTtl = std::min(data.soa->ttl, soaData.minimum);
+    snapshot->maxOriginLabels_ = std::max(snapshot->maxOriginLabels_, zone.origin.labelCount());
+  }
+
+  if (previous != nullptr) {
+    // Carry round-robin positions over so that a reload continues each rotation.
+    for (auto& [origin, data] : snapshot->zones_) {
+      auto old = previous->zones_.find(origin);
+      if (old == previous->zones_.end()) continue;
+      for (auto& [name, node] : data.nodes) {
+        const Node* oldNode = old->second.findNode(name);
+        if (oldNode == nullptr) continue;
+        for (auto& set : node.rrsets)
+          if (const RRset* oldSet = oldNode->find(set.type); oldSet != nullptr && set.rotates())
+            set.rotation.store(oldSet->rotation.load());
+      }
+    }
+  }
+  return snapshot;
+}
+
+const ZoneData* ZoneSnapshot::findZone(const Name& qname) const {
+  if (zones_.empty() || qname.empty()) return nullptr;
+  Name candidate = qname;
+  size_t labels = candidate.labelCount();
+  // Zones cannot start above the deepest origin's depth: skip those lookups.
+  while (labels > maxOriginLabels_) {
+    candidate = candidate.parent();
+    --labels;
+  }
+  for (;;) {
+    auto it = zones_.find(candidate);
+    if (it != zones_.end()) return &it->second;
+    if (candidate.isRoot()) return nullptr;
+    candidate = candidate.parent();
+  }
+}
+
+}  // namespace centrald

@@ -1,0 +1,115 @@
+#pragma once
+// The immutable in-memory view of every zone centrald serves. Built once from the store's
+// zones, then only read: worker threads answer from it without locks. RRsets are encoded
+// to wire form at build time so that answering is mostly memcpy.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "dnswire/message.hpp"
+#include "dnswire/name.hpp"
+#include "dnswire/rdata.hpp"
+#include "dnswire/types.hpp"
+#include "dnswire/zonefile.hpp"
+
+namespace centrald {
+
+// Round-robin position of one RRset, shared by every thread answering from the snapshot.
+// Copyable (copies the value) so that RRsets can live in vectors while being built.
+class RotationCounter {
+ public:
+  RotationCounter() = default;
+  RotationCounter(const RotationCounter& other) : value_(other.load()) {}
+  RotationCounter& operator=(const RotationCounter& other) {
+    value_.store(other.load(), std::memory_order_relaxed);
+    return *this;
+  }
+  // The value before this call; relaxed is enough, only the count matters.
+  uint32_t next() const { return value_.fetch_add(1, std::memory_order_relaxed); }
+  uint32_t load() const { return value_.load(std::memory_order_relaxed); }
+  void store(uint32_t v) { value_.store(v, std::memory_order_relaxed); }
+
+ private:
+  mutable std::atomic<uint32_t> value_{0};
+};
+
+// One RRset (RFC 2181 §5): same owner, type and class, one TTL.
+struct RRset {
+  dnswire::RRType type = dnswire::RRType::A;
+  uint32_t ttl = 0;  // the lowest TTL of its records (RFC 2181 §5.2)
+  // Each record after its owner name: TYPE CLASS TTL RDLENGTH RDATA, RDATA names
+  // uncompressed. offsets[i]..offsets[i+1] is record i; offsets has size()+1 entries.
+  std::vector<uint8_t> wire;
+  std::vector<uint32_t> offsets;
+  // Typed RDATA for the types whose names matter to answering (NS, CNAME, MX, SOA, PTR,
+  // SRV), in record order; empty for others.
+  std::vector<dnswire::RData> typed;
+  // RDATA names may be compressed on output: only the RFC 1035 types (RFC 3597 §4).
+  bool compressNames = false;
+  RotationCounter rotation;
+
+  size_t size() const { return offsets.empty() ? 0 : offsets.size() - 1; }
+  std::span<const uint8_t> recordWire(size_t i) const {
+    return {wire.data() + offsets[i], offsets[i + 1] - offsets[i]};
+  }
+  // A/AAAA RRsets rotate by one position per response (SPEC "Answers").
+  bool rotates() const {
+    return (type == dnswire::RRType::A || type == dnswire::RRType::AAAA) && size() > 1;
+  }
+};
+
+// One owner name of a zone. A node without RRsets is an empty non-terminal: the name
+// exists (NODATA, not NXDOMAIN; RFC 8020).
+struct Node {
+  dnswire::Name name;
+  std::vector<RRset> rrsets;
+  bool delegation = false;  // NS below the apex: a zone cut (RFC 1034 §4.2.1)
+
+  const RRset* find(dnswire::RRType type) const {
+    for (const auto& set : rrsets)
+      if (set.type == type) return &set;
+    return nullptr;
+  }
+};
+
+struct ZoneData {
+  dnswire::Name origin;
+  std::unordered_map<dnswire::Name, Node, dnswire::NameHash> nodes;  // keys compare case-insensitively
+  const Node* apex = nullptr;
+  const RRset* soa = nullptr;
+  uint32_t negativeTtl = 0;  // min(SOA TTL, SOA MINIMUM) (RFC 2308 §3)
+  bool hasDelegations = false;
+  bool hasWildcards = false;
+
+  // The node owning exactly `name` (case-insensitive), or null. Ignores zone cuts.
+  const Node* findNode(const dnswire::Name& name) const {
+    auto it = nodes.find(name);
+    return it == nodes.end() ? nullptr : &it->second;
+  }
+};
+
+class ZoneSnapshot {
+ public:
+  // Builds a snapshot from whole zones (each with its SOA first). A zone without an SOA is
+  // skipped; duplicate records are kept once (RFC 2181 §5). When `previous` is given, the
+  // round-robin positions of RRsets that still exist carry over, so that a reload does not
+  // restart every rotation.
+  static std::shared_ptr<const ZoneSnapshot> build(const std::vector<dnswire::Zone>& zones,
+                                                   const ZoneSnapshot* previous = nullptr);
+
+  // The zone whose origin is the longest suffix of `qname`, or null when none is.
+  const ZoneData* findZone(const dnswire::Name& qname) const;
+  size_t zoneCount() const { return zones_.size(); }
+  size_t recordCount() const { return records_; }
+
+ private:
+  std::unordered_map<dnswire::Name, ZoneData, dnswire::NameHash> zones_;
+  size_t maxOriginLabels_ = 0;
+  size_t records_ = 0;
+};
+
+}  // namespace centrald
