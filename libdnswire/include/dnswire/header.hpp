@@ -32,6 +32,7 @@ struct Header {
   bool write(WireWriter& writer) const;
   uint16_t flags() const;
   void setFlags(uint16_t flags);
+  bool operator==(const Header&) const = default;
 };
 
 }  // namespace dnswire

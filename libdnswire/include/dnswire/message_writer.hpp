@@ -26,9 +26,14 @@ class NameCompressor {
   void forgetFrom(size_t offset);
 
  private:
+  // Whether the name written at `offset` (pointers followed) equals the uncompressed
+  // labels at `labels`, ignoring ASCII case.
+  bool suffixEquals(size_t offset, const uint8_t* labels) const;
+
   static constexpr size_t kMaxEntries = 128;
   WireWriter* writer_;
-  uint16_t offsets_[kMaxEntries]{};
+  uint16_t offsets_[kMaxEntries]{};  // where a written name (or one of its suffixes) starts
+  uint8_t labelCounts_[kMaxEntries]{};  // how many labels that suffix has: a cheap filter
   size_t count_ = 0;
 };
 
@@ -39,6 +44,9 @@ class MessageWriter {
  public:
   // `buffer` must outlive the writer; nothing is written past maxSize.
   MessageWriter(std::span<uint8_t> buffer, size_t maxSize);
+  // The compressor points into this object's writer: not copyable or movable.
+  MessageWriter(const MessageWriter&) = delete;
+  MessageWriter& operator=(const MessageWriter&) = delete;
 
   // Writes the header (its counts are ignored: finish() fills them in). Call first.
   bool setHeader(const Header& header);
@@ -56,6 +64,8 @@ class MessageWriter {
   void setTruncated() { tc_ = true; }
   void setRcode(uint16_t rcode);  // low 4 bits in the header; the caller puts the rest in OPT
 
+  // Records added so far, by section: question, answer, authority, additional.
+  uint16_t count(int section) const { return counts_[section]; }
   size_t size() const { return writer_.size(); }
   // Patches counts and flags into the header; returns the finished message.
   std::span<const uint8_t> finish();
@@ -63,8 +73,13 @@ class MessageWriter {
   NameCompressor& compressor() { return compressor_; }
 
  private:
+  bool writeRecord(const ResourceRecord& rr);
+  void applyLimit();
+
   WireWriter writer_;
   NameCompressor compressor_;
+  size_t maxSize_;
+  uint16_t flags_ = 0;
   size_t reserved_ = 0;
   uint16_t counts_[4]{};
   bool tc_ = false;

@@ -31,6 +31,9 @@ struct RRTypeInfo {
   bool (*encode)(const RData& data, WireWriter& writer, NameCompressor* compressor);
   std::string (*toText)(const RData& data);
   Result<RData> (*fromText)(std::span<const Token> tokens, const Name& origin);
+  // Checks the RDATA as decode() would, without building a value or allocating (for
+  // parseQuery). Returns Ok or the same error decode() gives; the caller checks atEnd().
+  WireError (*validate)(WireReader& rdata);
 };
 
 // The row for `type`; unknown types get the generic RFC 3597 row (Opaque).
@@ -43,5 +46,11 @@ std::string typeToText(RRType type);
 Result<RRType> typeFromText(std::string_view text);  // case-insensitive, accepts TYPEnnn
 std::string classToText(RRClass cls);                // "IN" or "CLASS3"
 Result<RRClass> classFromText(std::string_view text);
+
+// Decodes `type`'s RDATA from the RFC 3597 generic text form "\# <length> <hex>...", which
+// every type accepts (RFC 3597 §5). `tokens` start at the "\#".
+Result<RData> rdataFromGenericText(RRType type, std::span<const Token> tokens);
+// The RFC 3597 generic text form of raw RDATA bytes: "\# 4 0A000001" ("\# 0" when empty).
+std::string genericRdataText(std::span<const uint8_t> rdata);
 
 }  // namespace dnswire
