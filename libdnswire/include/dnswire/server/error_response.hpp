@@ -21,13 +21,14 @@ namespace dnswire::server {
 //     1232, version 0, DO echoed, no options, and rcode's upper eight bits as the
 //     extended rcode (§6.1.3). Without OPT only rcodes 0..15 can be expressed: a larger
 //     one is written as its low four bits (callers do not do that).
+// With `echoQuestion` false no question is written (FORMERR for a bad QDCOUNT).
 // `out` must hold at least 12 bytes; a question or OPT that does not fit is left out.
 size_t buildErrorResponse(std::span<const uint8_t> request, const dnswire::QueryView* query,
-                          dnswire::Rcode rcode, std::span<uint8_t> out);
+                          dnswire::Rcode rcode, std::span<uint8_t> out, bool echoQuestion = true);
 
 // buildErrorResponse() into ctx's response buffer, using ctx.query when ctx.parsed;
 // sets ctx.responseSize. Returns the verdict to hand back: Respond, or Drop when the
 // header was unreadable.
-Verdict respondWithError(QueryContext& ctx, dnswire::Rcode rcode);
+Verdict respondWithError(QueryContext& ctx, dnswire::Rcode rcode, bool echoQuestion = true);
 
 }  // namespace dnswire::server

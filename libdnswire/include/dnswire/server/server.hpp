@@ -84,9 +84,10 @@ class Server {
   const std::vector<SocketAddress>& boundAddresses() const { return bound_; }
 
   // Blocks until stop() is called or (with handleSignals) SIGTERM/SIGINT arrives, then
-  // stops the workers and joins them; returns the signal number that ended it, or 0.
-  // Suspended queries still waiting are dropped. Returns at once if start() failed or
-  // was not called.
+  // stops the workers and joins them; returns the signal number that ended it, 0 after
+  // stop(), or -1 when a worker died of an exception (logged). Suspended queries still
+  // waiting are dropped. Returns at once if start() failed or was not called. Call it on
+  // the thread that called start() (its signal mask is the one start() set).
   int run();
   // Asks run() to return (and the workers to stop). Thread-safe, idempotent, returns
   // immediately; the destructor waits for the workers.
