@@ -1,0 +1,418 @@
+#include "dnswire/server/server.hpp"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "client_sockets.hpp"
+#include "dnswire/server/error_response.hpp"
+#include "dnswire/server/event_loop.hpp"
+#include "dnswire/server/header_gate_stage.hpp"
+
+using namespace std::chrono_literals;
+using dnswire::server::EventLoop;
+using dnswire::server::Pipeline;
+using dnswire::server::QueryContext;
+using dnswire::server::Server;
+using dnswire::server::ServerOptions;
+using dnswire::server::SocketAddress;
+using dnswire::server::Stage;
+using dnswire::server::SuspendToken;
+using dnswire::server::Transport;
+using dnswire::server::Verdict;
+using dnswire::server::WorkerEnv;
+using servertest::Bytes;
+using servertest::idOf;
+using servertest::makeQuery;
+using servertest::TcpClient;
+using servertest::UdpClient;
+
+namespace {
+
+// Answers with the request itself, QR set: enough to see which query an answer is for.
+class EchoStage final : public Stage {
+ public:
+  Verdict run(QueryContext& ctx) override {
+    ctx.setResponse(ctx.request);
+    ctx.responseBuffer()[2] |= 0x80;
+    return Verdict::Respond;
+  }
+};
+
+// Queries whose ID is odd wait `delay` on a loop timer before being answered, so that
+// answers on one TCP connection come back out of order.
+class DelayOddStage final : public Stage {
+ public:
+  DelayOddStage(EventLoop* loop, std::chrono::milliseconds delay) : loop_(loop), delay_(delay) {}
+  Verdict run(QueryContext& ctx) override {
+    if ((idOf(Bytes(ctx.request.begin(), ctx.request.end())) & 1) == 0) return Verdict::Continue;
+    SuspendToken token = ctx.suspend();
+    if (!token.valid()) return dnswire::server::respondWithError(ctx, dnswire::Rcode::ServFail);
+    loop_->addTimer(delay_, [token] {
+      QueryContext* c = token.context();
+      if (c == nullptr) return;
+      c->setResponse(c->request);
+      c->responseBuffer()[2] |= 0x80;
+      token.resume(Verdict::Respond);
+    });
+    return Verdict::Suspend;
+  }
+
+ private:
+  EventLoop* loop_;
+  std::chrono::milliseconds delay_;
+};
+
+// Answers with `size` bytes (ID copied), regardless of the limit.
+class BigAnswerStage final : public Stage {
+ public:
+  Verdict run(QueryContext& ctx) override {
+    size_t size = ctx.request.size() > 2 && ctx.request[2] == 0x7f ? 600 : 100;
+    std::fill_n(ctx.responseBuffer().begin(), size, 0);
+    ctx.responseBuffer()[0] = ctx.request[0];
+    ctx.responseBuffer()[1] = ctx.request[1];
+    ctx.responseBuffer()[2] = 0x80;
+    ctx.responseSize = size;
+    return Verdict::Respond;
+  }
+};
+
+ServerOptions testOptions(size_t threads = 1) {
+  ServerOptions options;
+  options.listen = {SocketAddress::loopbackV4(0)};
+  options.threads = threads;
+  options.handleSignals = false;
+  return options;
+}
+
+Pipeline echoPipeline(const WorkerEnv&) {
+  Pipeline p;
+  p.emplace<dnswire::server::HeaderGateStage>();
+  p.emplace<EchoStage>();
+  return p;
+}
+
+// Starts a server and runs it on a background thread until destroyed.
+class Running {
+ public:
+  Running(ServerOptions options, dnswire::server::PipelineFactory factory)
+      : server_(std::move(options), std::move(factory)) {
+    auto started = server_.start();
+    INFO((started.ok() ? std::string() : started.error().message()));
+    REQUIRE(started.ok());
+    thread_ = std::thread([this] { server_.run(); });
+  }
+  ~Running() {
+    server_.stop();
+    thread_.join();
+  }
+  SocketAddress address() const { return server_.boundAddresses().at(0); }
+  Server& server() { return server_; }
+
+ private:
+  Server server_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("Server answers a burst of UDP queries from several threads' sockets", "[unit]") {
+  Running running(testOptions(2), echoPipeline);
+  REQUIRE(running.address().port() != 0);
+  UdpClient client(running.address());
+  constexpr int kQueries = 300;
+  for (int i = 0; i < kQueries; ++i) REQUIRE(client.send(makeQuery(static_cast<uint16_t>(i + 1))));
+  std::set<uint16_t> ids;
+  while (ids.size() < kQueries) {
+    auto reply = client.receive();
+    if (!reply) break;
+    REQUIRE(reply->size() == makeQuery(0).size());
+    CHECK(((*reply)[2] & 0x80) != 0);
+    ids.insert(idOf(*reply));
+  }
+  CHECK(ids.size() == kQueries);
+}
+
+TEST_CASE("Server drops short UDP packets and responses (QR=1) without answering", "[unit]") {
+  Running running(testOptions(), echoPipeline);
+  UdpClient client(running.address());
+  REQUIRE(client.send(Bytes{1, 2, 3}));
+  Bytes response = makeQuery(5);
+  response[2] |= 0x80;
+  REQUIRE(client.send(response));
+  REQUIRE(client.send(makeQuery(6)));
+  auto reply = client.receive();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 6);
+  CHECK_FALSE(client.receive(100ms));
+}
+
+TEST_CASE("Server never sends a UDP response over maxResponseSize", "[unit]") {
+  Running running(testOptions(), [](const WorkerEnv&) {
+    Pipeline p;
+    p.emplace<BigAnswerStage>();
+    return p;
+  });
+  UdpClient client(running.address());
+  Bytes big = makeQuery(1);
+  big[2] = 0x7f;  // BigAnswerStage: 600 bytes, over the 512 limit
+  REQUIRE(client.send(big));
+  REQUIRE(client.send(makeQuery(2)));
+  auto reply = client.receive();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 2);
+  CHECK(reply->size() == 100);
+  CHECK_FALSE(client.receive(100ms));
+
+  // The same oversized answer is fine over TCP.
+  TcpClient tcp(running.address());
+  REQUIRE(tcp.connected());
+  REQUIRE(tcp.sendFrame(big));
+  auto framed = tcp.receiveFrame();
+  REQUIRE(framed);
+  CHECK(framed->size() == 600);
+}
+
+TEST_CASE("Server answers pipelined TCP queries on one connection, out of order", "[unit]") {
+  Running running(testOptions(), [](const WorkerEnv& env) {
+    Pipeline p;
+    p.emplace<DelayOddStage>(env.loop, 150ms);
+    p.emplace<EchoStage>();
+    return p;
+  });
+  TcpClient client(running.address());
+  REQUIRE(client.connected());
+  // Both frames in one write: the server must split them (RFC 7766 §6.2.1).
+  Bytes both = TcpClient::frame(makeQuery(1));
+  Bytes second = TcpClient::frame(makeQuery(2));
+  both.insert(both.end(), second.begin(), second.end());
+  REQUIRE(client.sendRaw(both));
+  auto first = client.receiveFrame();
+  auto next = client.receiveFrame();
+  REQUIRE(first);
+  REQUIRE(next);
+  CHECK(idOf(*first) == 2);  // the quick one overtakes the delayed one (§6.2.1.1)
+  CHECK(idOf(*next) == 1);
+
+  // A frame split across writes, including inside the length prefix.
+  Bytes third = TcpClient::frame(makeQuery(4));
+  REQUIRE(client.sendRaw(Bytes(third.begin(), third.begin() + 1)));
+  std::this_thread::sleep_for(20ms);
+  REQUIRE(client.sendRaw(Bytes(third.begin() + 1, third.begin() + 7)));
+  std::this_thread::sleep_for(20ms);
+  REQUIRE(client.sendRaw(Bytes(third.begin() + 7, third.end())));
+  auto reply = client.receiveFrame();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 4);
+}
+
+TEST_CASE("Server answers a suspended UDP query when a timer resumes it", "[unit]") {
+  Running running(testOptions(), [](const WorkerEnv& env) {
+    Pipeline p;
+    p.emplace<DelayOddStage>(env.loop, 100ms);
+    p.emplace<EchoStage>();
+    return p;
+  });
+  UdpClient client(running.address());
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(client.send(makeQuery(7)));
+  REQUIRE(client.send(makeQuery(8)));
+  auto a = client.receive();
+  auto b = client.receive();
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(idOf(*a) == 8);
+  CHECK(idOf(*b) == 7);
+  CHECK(std::chrono::steady_clock::now() - start >= 100ms);
+}
+
+TEST_CASE("A suspended TCP query whose connection closed is dropped safely", "[unit]") {
+  Running running(testOptions(), [](const WorkerEnv& env) {
+    Pipeline p;
+    p.emplace<DelayOddStage>(env.loop, 100ms);
+    p.emplace<EchoStage>();
+    return p;
+  });
+  {
+    TcpClient client(running.address());
+    REQUIRE(client.sendFrame(makeQuery(1)));
+    std::this_thread::sleep_for(20ms);
+  }  // closed before the answer is ready
+  std::this_thread::sleep_for(150ms);
+  TcpClient again(running.address());
+  REQUIRE(again.sendFrame(makeQuery(3)));
+  auto reply = again.receiveFrame();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 3);
+}
+
+TEST_CASE("When the suspended pool is full the runtime answers SERVFAIL", "[unit]") {
+  auto options = testOptions();
+  options.maxSuspendedPerWorker = 1;
+  Running running(options, [](const WorkerEnv& env) {
+    Pipeline p;
+    p.emplace<DelayOddStage>(env.loop, 200ms);
+    p.emplace<EchoStage>();
+    return p;
+  });
+  UdpClient client(running.address());
+  REQUIRE(client.send(makeQuery(1)));
+  REQUIRE(client.send(makeQuery(3)));
+  auto first = client.receive();
+  REQUIRE(first);
+  CHECK(idOf(*first) == 3);
+  CHECK(((*first)[3] & 0x0f) == 2);  // SERVFAIL
+  auto second = client.receive();
+  REQUIRE(second);
+  CHECK(idOf(*second) == 1);
+  CHECK(((*second)[3] & 0x0f) == 0);
+}
+
+TEST_CASE("An idle TCP connection is closed after the idle timeout", "[unit]") {
+  auto options = testOptions();
+  options.tcpIdleTimeout = 200ms;
+  Running running(options, echoPipeline);
+  TcpClient client(running.address());
+  REQUIRE(client.connected());
+  // Activity resets the clock: a query at 120 ms keeps it open past 200 ms.
+  std::this_thread::sleep_for(120ms);
+  REQUIRE(client.sendFrame(makeQuery(1)));
+  REQUIRE(client.receiveFrame());
+  auto start = std::chrono::steady_clock::now();
+  CHECK(client.waitForClose(2000ms));
+  auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited >= 150ms);
+  CHECK(waited < 1000ms);
+}
+
+TEST_CASE("A client stalled in a length prefix is closed while others are served", "[unit]") {
+  auto options = testOptions();
+  options.tcpIdleTimeout = 300ms;
+  Running running(options, echoPipeline);
+  TcpClient stalled(running.address());
+  REQUIRE(stalled.sendRaw(Bytes{0x00}));  // half a length prefix, then nothing
+  TcpClient trickler(running.address());
+  Bytes frame = TcpClient::frame(makeQuery(9));
+  // Another client serves queries meanwhile.
+  TcpClient good(running.address());
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4; ++i) {
+    // One byte every 100 ms never completes a frame in time: not progress.
+    REQUIRE(trickler.sendRaw(Bytes{frame[static_cast<size_t>(i)]}));
+    REQUIRE(good.sendFrame(makeQuery(static_cast<uint16_t>(100 + i))));
+    auto reply = good.receiveFrame();
+    REQUIRE(reply);
+    CHECK(idOf(*reply) == 100 + i);
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(stalled.waitForClose(1000ms));
+  CHECK(trickler.waitForClose(1000ms));
+  CHECK(std::chrono::steady_clock::now() - start < 1500ms);
+  REQUIRE(good.sendFrame(makeQuery(200)));  // still served afterwards
+  auto reply = good.receiveFrame();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 200);
+}
+
+TEST_CASE("At the connection cap the least recently active idle connection is closed", "[unit]") {
+  auto options = testOptions();
+  options.maxTcpConnectionsPerWorker = 2;
+  Running running(options, echoPipeline);
+  TcpClient oldest(running.address());
+  std::this_thread::sleep_for(20ms);
+  TcpClient newer(running.address());
+  REQUIRE(newer.sendFrame(makeQuery(1)));
+  REQUIRE(newer.receiveFrame());
+  std::this_thread::sleep_for(20ms);
+  TcpClient third(running.address());
+  REQUIRE(third.connected());
+  CHECK(oldest.waitForClose(1000ms));
+  REQUIRE(third.sendFrame(makeQuery(3)));
+  auto reply = third.receiveFrame();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 3);
+  REQUIRE(newer.sendFrame(makeQuery(2)));
+  reply = newer.receiveFrame();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 2);
+}
+
+TEST_CASE("At the cap with every connection busy a new one is closed at once", "[unit]") {
+  auto options = testOptions();
+  options.maxTcpConnectionsPerWorker = 1;
+  Running running(options, [](const WorkerEnv& env) {
+    Pipeline p;
+    p.emplace<DelayOddStage>(env.loop, 400ms);
+    p.emplace<EchoStage>();
+    return p;
+  });
+  TcpClient busy(running.address());
+  REQUIRE(busy.sendFrame(makeQuery(1)));  // in flight for 400 ms
+  std::this_thread::sleep_for(50ms);
+  TcpClient refused(running.address());
+  CHECK(refused.waitForClose(300ms));
+  auto reply = busy.receiveFrame();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 1);
+}
+
+TEST_CASE("Server::run() returns promptly after stop()", "[unit]") {
+  Server server(testOptions(2), echoPipeline);
+  REQUIRE(server.start().ok());
+  std::atomic<bool> returned{false};
+  int result = -2;
+  std::thread t([&] {
+    result = server.run();
+    returned = true;
+  });
+  UdpClient client(server.boundAddresses().at(0));
+  REQUIRE(client.send(makeQuery(1)));
+  REQUIRE(client.receive());
+  auto start = std::chrono::steady_clock::now();
+  server.stop();
+  t.join();
+  CHECK(returned);
+  CHECK(result == 0);
+  CHECK(std::chrono::steady_clock::now() - start < 500ms);
+}
+
+TEST_CASE("Server::start() reports an address in use and a failing factory", "[unit]") {
+  Running first(testOptions(), echoPipeline);
+  auto options = testOptions();
+  options.listen = {first.address()};
+  Server second(options, echoPipeline);
+  auto started = second.start();
+  REQUIRE_FALSE(started.ok());
+  CHECK(started.error().message() == "cannot bind " + first.address().toString() + ": Address already in use");
+
+  Server noAddress(ServerOptions{}, echoPipeline);
+  auto none = noAddress.start();
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.error().message() == "no listen address");
+
+  Server throwing(testOptions(2), [](const WorkerEnv&) -> Pipeline { throw std::runtime_error("no database"); });
+  auto failed = throwing.start();
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().message() == "cannot build pipeline: no database");
+}
+
+TEST_CASE("Server listens on IPv6 loopback", "[unit]") {
+  auto options = testOptions();
+  options.listen = {SocketAddress::loopbackV6(0)};
+  Server server(options, echoPipeline);
+  auto started = server.start();
+  if (!started.ok()) {
+    WARN("no IPv6 loopback here: " << started.error().message());
+    return;
+  }
+  std::thread t([&] { server.run(); });
+  UdpClient client(server.boundAddresses().at(0));
+  REQUIRE(client.send(makeQuery(11)));
+  auto reply = client.receive();
+  server.stop();
+  t.join();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 11);
+}
