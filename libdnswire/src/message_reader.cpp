@@ -19,6 +19,12 @@ Result<ResourceRecord> readRecord(WireReader& reader) {
   rr.cls = static_cast<RRClass>(cls);
   WireReader rdata(reader.message());
   if (!reader.sub(rdlength, rdata)) return WireError::Truncated;
+  // RFC 2136 §2.4-2.5: a record of class NONE or ANY may have empty RDATA (the ADD
+  // opcode's "allocate an address" placeholders use it too); kept as empty Opaque.
+  if (rdlength == 0 && (rr.cls == RRClass::NONE || rr.cls == RRClass::ANY)) {
+    rr.data = Opaque{};
+    return rr;
+  }
   auto data = typeInfo(rr.type).decode(rdata);
   if (!data) {
     // Running out inside the RDLENGTH window means RDLENGTH and the fields disagree.

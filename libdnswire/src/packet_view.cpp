@@ -14,6 +14,10 @@ Result<void> skipName(WireReader& reader) {
 
 namespace {
 
+bool emptyMetaRdata(uint16_t cls, uint16_t rdlength) {
+  return rdlength == 0 && (cls == static_cast<uint16_t>(RRClass::NONE) || cls == static_cast<uint16_t>(RRClass::ANY));
+}
+
 inline WireError skipNameCode(WireReader& reader) {
   size_t size = 0;
   return detail::decodeName<false>(reader, nullptr, size);
@@ -60,10 +64,14 @@ Result<QueryView> parseQuery(std::span<const uint8_t> wire) {
       WireReader rdata(wire);
       if (!reader.sub(rdlength, rdata)) return WireError::Truncated;
       const auto rrtype = static_cast<RRType>(type);
-      WireError e = typeInfo(rrtype).validate(rdata);
-      if (e == WireError::Truncated) return WireError::RdataLength;
-      if (e != WireError::Ok) return e;
-      if (!rdata.atEnd()) return WireError::RdataLength;
+      // RFC 2136 §2.4-2.5: a record of class NONE or ANY may have empty RDATA (the ADD
+      // opcode's "allocate an address" placeholders use it too).
+      if (!emptyMetaRdata(cls, rdlength)) {
+        WireError e = typeInfo(rrtype).validate(rdata);
+        if (e == WireError::Truncated) return WireError::RdataLength;
+        if (e != WireError::Ok) return e;
+        if (!rdata.atEnd()) return WireError::RdataLength;
+      }
       if (rrtype == RRType::OPT) {
         // RFC 6891 §6.1.1: one OPT at most, in the additional section, owned by the root
         // (the owner may be a pointer to a root label, so decode it to be sure).
