@@ -117,12 +117,10 @@ int main(int argc, char** argv) {
     server::Server dnsServer(options, [&deps](const server::WorkerEnv& env) { return centrald::buildPipeline(deps, env); });
     if (auto started = dnsServer.start(); !started) return fail(started.error().message());
 
-    std::string addresses;
-    for (const auto& address : dnsServer.boundAddresses())
-      addresses += (addresses.empty() ? "" : ", ") + address.toString();
+    // The runtime logs the addresses it listens on; this line says what is served.
     const auto snapshot = snapshots.current();
-    server::logInfo("listening on {} (udp+tcp, {} threads; {} zones, {} records from {})", addresses,
-                    config->threads, snapshot->zoneCount(), snapshot->recordCount(), config->db);
+    server::logInfo("serving {} zones ({} records) from {}", snapshot->zoneCount(), snapshot->recordCount(),
+                    config->db);
 
     watcher.start();
     const int signal = dnsServer.run();

@@ -87,8 +87,9 @@ def listen_arg(host, port):
 
 def make_query(name, rdtype="A", *, want_edns=False, payload=1232, edns_version=0, do=False,
                rd=True, id=None):
-    q = dns.message.make_query(name, rdtype, use_edns=(edns_version if want_edns else False),
-                               payload=payload, want_dnssec=do)
+    q = dns.message.make_query(name, rdtype)
+    if want_edns or do:
+        q.use_edns(edns_version, ednsflags=dns.flags.DO if do else 0, payload=payload)
     if not rd:
         q.flags &= ~dns.flags.RD
     if id is not None:
@@ -98,11 +99,11 @@ def make_query(name, rdtype="A", *, want_edns=False, payload=1232, edns_version=
 
 def query(host, port, name, rdtype="A", *, tcp=False, timeout=3.0, **kwargs):
     """Sends one query and returns the dnspython response (UDP unless tcp=True).
-    UDP answers with TC are returned as they are (ignore_trunc)."""
+    UDP answers with TC are returned as they are."""
     q = make_query(name, rdtype, **kwargs)
     if tcp:
         return dns.query.tcp(q, host, port=port, timeout=timeout)
-    return dns.query.udp(q, host, port=port, timeout=timeout, ignore_trunc=True)
+    return dns.query.udp(q, host, port=port, timeout=timeout)
 
 
 def send_raw_udp(host, port, payload, timeout=1.0):
