@@ -10,7 +10,9 @@ using dnswire::Error;
 using dnswire::Result;
 
 Result<AddressPool> AddressPool::parse(std::string_view cidr) {
-  auto bad = [&](const char* why) { return Error(StoreError::BadPool, "bad pool '" + std::string(cidr) + "': " + why); };
+  auto bad = [&](const char* why) {
+    return Error(StoreError::BadPool, "bad pool '" + std::string(cidr) + "': " + why);
+  };
   auto slash = cidr.find('/');
   if (slash == std::string_view::npos) return bad("expected ADDRESS/PREFIX");
   std::string address(cidr.substr(0, slash));

@@ -80,7 +80,8 @@ class Statement {
   std::string text(int col) const {
     const auto* p = sqlite3_column_text(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
-    return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
+    return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n))
+                        : std::string();
   }
   std::span<const uint8_t> blob(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);
@@ -100,15 +101,18 @@ std::string keyOf(const Name& name) { return name.lowercased().toText(); }
 Result<ResourceRecord> decodeRow(std::string_view owner, int64_t type, int64_t cls, int64_t ttl,
                                  std::span<const uint8_t> rdata) {
   auto bad = [&](const std::string& why) {
-    return Error(StoreError::BadData, "stored record " + std::string(owner) + " type " + std::to_string(type) + ": " + why);
+    return Error(StoreError::BadData,
+                 "stored record " + std::string(owner) + " type " + std::to_string(type) + ": " + why);
   };
-  if (type < 0 || type > 65535 || cls < 0 || cls > 65535 || ttl < 0 || ttl > 0xffffffffLL) return bad("field out of range");
+  if (type < 0 || type > 65535 || cls < 0 || cls > 65535 || ttl < 0 || ttl > 0xffffffffLL)
+    return bad("field out of range");
   auto name = Name::fromText(owner);
   if (!name) return bad("bad owner: " + name.error().message());
   auto rrType = static_cast<RRType>(type);
   auto data = dnswire::rdataFromWire(rrType, rdata);
   if (!data) return bad("bad RDATA: " + data.error().message());
-  return ResourceRecord{*name, rrType, static_cast<dnswire::RRClass>(cls), static_cast<uint32_t>(ttl), std::move(*data)};
+  return ResourceRecord{*name, rrType, static_cast<dnswire::RRClass>(cls), static_cast<uint32_t>(ttl),
+                        std::move(*data)};
 }
 
 }  // namespace
@@ -185,7 +189,8 @@ struct StoreImpl {
 
   Result<void> insertZone(const Zone& zone) {
     if (zone.records.empty() || zone.records[0].type != RRType::SOA || zone.records[0].owner != zone.origin) {
-      return Error(StoreError::BadData, "zone " + zone.origin.toText() + ": the first record must be its SOA");
+      return Error(StoreError::BadData,
+                   "zone " + zone.origin.toText() + ": the first record must be its SOA");
     }
     for (size_t i = 1; i < zone.records.size(); ++i) {
       if (zone.records[i].type == RRType::SOA) {
@@ -361,8 +366,9 @@ Result<Store> Store::open(const std::string& path, StoreOptions options) {
 
   if (options.readOnly) {
     if (*version < latest) {
-      return Error(StoreError::SchemaTooOld, path + ": schema version " + std::to_string(*version) + ", expected " +
-                                                 std::to_string(latest) + " (open it once with dnszone or centrald)");
+      return Error(StoreError::SchemaTooOld, path + ": schema version " + std::to_string(*version) +
+                                                 ", expected " + std::to_string(latest) +
+                                                 " (open it once with dnszone or centrald)");
     }
     impl->schemaVersion = static_cast<int>(*version);
     return Store(std::move(impl));
@@ -420,12 +426,14 @@ Result<std::vector<Zone>> Store::loadZones() {
     if (!row) return row.error();
     if (!*row) break;
     auto name = Name::fromText(zonesSt->text(1));
-    if (!name) return Error(StoreError::BadData, "stored zone name '" + zonesSt->text(1) + "' does not parse");
+    if (!name)
+      return Error(StoreError::BadData, "stored zone name '" + zonesSt->text(1) + "' does not parse");
     index[zonesSt->int64(0)] = zones.size();
     zones.push_back(Zone{*name, {}});
   }
 
-  auto st = impl_->prepare("SELECT zone_id, owner, type, class, ttl, rdata FROM records ORDER BY zone_id, id");
+  auto st =
+      impl_->prepare("SELECT zone_id, owner, type, class, ttl, rdata FROM records ORDER BY zone_id, id");
   if (!st) return st.error();
   for (;;) {
     auto row = st->step();
@@ -457,7 +465,8 @@ Result<void> Store::importZones(std::span<const Zone> zones, bool replace) {
     if (!id) return id.error();
     if (*id) {
       if (!replace) {
-        return Error(StoreError::ZoneExists, "zone " + zone.origin.toText() + " already exists (use --replace)");
+        return Error(StoreError::ZoneExists,
+                     "zone " + zone.origin.toText() + " already exists (use --replace)");
       }
       auto del = impl_->prepare("DELETE FROM zones WHERE id = ?1");  // records go by ON DELETE CASCADE
       if (!del) return del.error();
@@ -490,7 +499,8 @@ Result<std::vector<ZoneSummary>> Store::listZones() {
     ZoneSummary summary{*name, static_cast<uint64_t>(st->int64(1)), 0};
     if (!st->isNull(2)) {
       auto soa = dnswire::rdataFromWire(RRType::SOA, st->blob(2));
-      if (soa && std::holds_alternative<dnswire::Soa>(*soa)) summary.serial = std::get<dnswire::Soa>(*soa).serial;
+      if (soa && std::holds_alternative<dnswire::Soa>(*soa))
+        summary.serial = std::get<dnswire::Soa>(*soa).serial;
     }
     out.push_back(summary);
   }
@@ -541,7 +551,8 @@ Result<Transaction> Store::begin() {
   return Transaction(impl_.get());
 }
 
-Result<std::vector<RData>> Store::allocateAddresses(std::string_view poolCidr, size_t count, const Name& owner) {
+Result<std::vector<RData>> Store::allocateAddresses(std::string_view poolCidr, size_t count,
+                                                    const Name& owner) {
   auto pool = AddressPool::parse(poolCidr);
   if (!pool) return pool.error();
   std::vector<RData> out;
@@ -616,8 +627,8 @@ Result<std::vector<RData>> Store::allocateAddresses(std::string_view poolCidr, s
     if (!AddressPool::increment(candidate)) pastTop = true;
   }
   if (out.size() < count) {
-    return Error(StoreError::PoolExhausted, "pool " + pool->text() + " has fewer than " + std::to_string(count) +
-                                                " unallocated addresses left");
+    return Error(StoreError::PoolExhausted, "pool " + pool->text() + " has fewer than " +
+                                                std::to_string(count) + " unallocated addresses left");
   }
   auto committed = scope->commit();
   if (!committed) return committed.error();
@@ -626,7 +637,8 @@ Result<std::vector<RData>> Store::allocateAddresses(std::string_view poolCidr, s
 
 Result<void> Store::insertRecords(const Name& zone, std::span<const ResourceRecord> records) {
   for (const auto& rr : records) {
-    if (rr.type == RRType::SOA) return Error(StoreError::BadData, "zone " + zone.toText() + " already has its SOA");
+    if (rr.type == RRType::SOA)
+      return Error(StoreError::BadData, "zone " + zone.toText() + " already has its SOA");
   }
   auto scope = WriteScope::begin(*impl_);
   if (!scope) return scope.error();
@@ -655,7 +667,8 @@ Result<uint32_t> Store::bumpSerial(const Name& zone) {
   auto id = impl_->zoneId(zone);
   if (!id) return id.error();
   if (!*id) return Error(StoreError::NoSuchZone, "no zone " + zone.toText());
-  auto st = impl_->prepare("SELECT id, rdata FROM records WHERE zone_id = ?1 AND type = 6 ORDER BY id LIMIT 1");
+  auto st =
+      impl_->prepare("SELECT id, rdata FROM records WHERE zone_id = ?1 AND type = 6 ORDER BY id LIMIT 1");
   if (!st) return st.error();
   st->bind(1, **id);
   auto row = st->step();
@@ -687,7 +700,8 @@ Result<void> Store::rememberAddResponse(std::string_view clientKey, std::span<co
   auto scope = WriteScope::begin(*impl_);
   if (!scope) return scope.error();
   auto st = impl_->prepare(
-      "INSERT OR REPLACE INTO add_requests(client_key, request_hash, response, created) VALUES (?1, ?2, ?3, ?4)");
+      "INSERT OR REPLACE INTO add_requests(client_key, request_hash, response, created) VALUES (?1, ?2, ?3, "
+      "?4)");
   if (!st) return st.error();
   st->bind(1, clientKey);
   st->bindBlob(2, requestHash);

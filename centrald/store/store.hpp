@@ -101,7 +101,8 @@ class Store {
                                                                  const dnswire::Name& owner);
   // Appends records to a stored zone. NoSuchZone; OutsideZone when a record is not at or
   // below the zone's origin; a second SOA is BadData.
-  dnswire::Result<void> insertRecords(const dnswire::Name& zone, std::span<const dnswire::ResourceRecord> records);
+  dnswire::Result<void> insertRecords(const dnswire::Name& zone,
+                                      std::span<const dnswire::ResourceRecord> records);
   // Stores a new zone (SOA first). ZoneExists when present.
   dnswire::Result<void> createZone(const dnswire::Zone& zone);
   // SOA serial + 1 (RFC 1982 arithmetic: wraps past 2^32-1); returns the new serial.

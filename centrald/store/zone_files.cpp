@@ -21,7 +21,8 @@ Result<std::vector<Zone>> loadZonePath(const std::string& path) {
   if (fs::is_directory(status)) {
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
       const auto& entry = *it;
-      if (entry.path().extension() == ".zone" && entry.is_regular_file(ec)) files.push_back(entry.path().string());
+      if (entry.path().extension() == ".zone" && entry.is_regular_file(ec))
+        files.push_back(entry.path().string());
     }
     if (ec) return Error(WireError::BadText, path + ": cannot list: " + ec.message());
     std::sort(files.begin(), files.end());
@@ -36,7 +37,8 @@ Result<std::vector<Zone>> loadZonePath(const std::string& path) {
     if (!zone) return zone.error();
     auto [it, fresh] = fileOf.emplace(zone->origin, file);
     if (!fresh) {
-      return Error(WireError::BadText, file + ":1: zone " + zone->origin.toText() + " is also in " + it->second);
+      return Error(WireError::BadText,
+                   file + ":1: zone " + zone->origin.toText() + " is also in " + it->second);
     }
     zones.push_back(std::move(*zone));
   }

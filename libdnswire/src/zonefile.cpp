@@ -109,7 +109,8 @@ class Lexer {
       } else {
         while (pos_ < text_.size()) {
           char b = text_[pos_];
-          if (b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == ';' || b == '(' || b == ')' || b == '"') break;
+          if (b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == ';' || b == '(' || b == ')' || b == '"')
+            break;
           if (b == '\\') {
             if (pos_ + 1 >= text_.size() || text_[pos_ + 1] == '\n') {
               return Error(WireError::BadText, where(file_, line_) + "'\\' at the end of a line");
@@ -197,15 +198,18 @@ class FileParser {
       auto more = lexer_.next(entry);
       if (!more) return more.error();
       if (!*more) return {};
-      Result<void> done = !entry.blankStart && entry.tokens[0].text.starts_with('$') && !entry.tokens[0].quoted
-                              ? directive(entry)
-                              : record(entry);
+      Result<void> done =
+          !entry.blankStart && entry.tokens[0].text.starts_with('$') && !entry.tokens[0].quoted
+              ? directive(entry)
+              : record(entry);
       if (!done) return done;
     }
   }
 
  private:
-  Error fail(size_t line, const std::string& what) const { return Error(WireError::BadText, where(file_, line) + what); }
+  Error fail(size_t line, const std::string& what) const {
+    return Error(WireError::BadText, where(file_, line) + what);
+  }
 
   Result<Name> parseName(const ZoneToken& token, size_t line) const {
     if (token.text == "@") {
@@ -246,7 +250,8 @@ class FileParser {
   // owner are unchanged afterwards.
   Result<void> include(const Entry& entry) {
     const auto& t = entry.tokens;
-    if (t.size() < 2 || t.size() > 3) return fail(entry.line, "$INCLUDE takes a file name and an optional origin");
+    if (t.size() < 2 || t.size() > 3)
+      return fail(entry.line, "$INCLUDE takes a file name and an optional origin");
     Name origin = origin_;
     if (t.size() == 3) {
       auto name = parseName(t[2], entry.line);
@@ -315,7 +320,8 @@ class FileParser {
       }
       break;
     }
-    if (cls && *cls != RRClass::IN) return fail(entry.line, "class " + classToText(*cls) + " is not served (only IN)");
+    if (cls && *cls != RRClass::IN)
+      return fail(entry.line, "class " + classToText(*cls) + " is not served (only IN)");
     if (i >= t.size()) return fail(entry.line, "missing type");
     auto type = typeFromText(t[i].text);
     if (!type || t[i].quoted) return fail(entry.line, "unknown type '" + t[i].text + "'");
@@ -354,7 +360,8 @@ class FileParser {
       if (fields.size() < 2) return fail(line, mnemonic + ": '\\#' needs a length");
       const std::string& lengthText = fields[1].text;
       size_t length = 0;
-      if (lengthText.empty() || lengthText.size() > 5) return fail(line, mnemonic + ": bad RDATA length '" + lengthText + "'");
+      if (lengthText.empty() || lengthText.size() > 5)
+        return fail(line, mnemonic + ": bad RDATA length '" + lengthText + "'");
       for (char c : lengthText) {
         if (!isDigit(c)) return fail(line, mnemonic + ": bad RDATA length '" + lengthText + "'");
         length = length * 10 + static_cast<size_t>(c - '0');
@@ -371,14 +378,15 @@ class FileParser {
         bytes.push_back(static_cast<uint8_t>(hi << 4 | lo));
       }
       if (bytes.size() != length) {
-        return fail(line, mnemonic + ": RDATA length " + std::to_string(length) + " but " + std::to_string(bytes.size()) +
-                              " bytes of hex");
+        return fail(line, mnemonic + ": RDATA length " + std::to_string(length) + " but " +
+                              std::to_string(bytes.size()) + " bytes of hex");
       }
       auto data = rdataFromWire(type, bytes);
       if (!data) return fail(line, mnemonic + ": bad RDATA: " + data.error().code.message());
       return data;
     }
-    if (!isKnownType(type)) return fail(line, mnemonic + ": unknown type needs RFC 3597 '\\# length hex' RDATA");
+    if (!isKnownType(type))
+      return fail(line, mnemonic + ": unknown type needs RFC 3597 '\\# length hex' RDATA");
     if (fields.empty()) return fail(line, mnemonic + ": missing RDATA");
 
     // Strings that must outlive the Token views: "@" expanded, SOA timers without units.
@@ -429,7 +437,8 @@ class FileParser {
     auto code = static_cast<uint16_t>(rr.type);
     // RFC 2181 §5: an RRset holds no duplicates; a repeated record is dropped, as BIND does.
     WireWriter writer(state_.scratch);
-    if (!typeInfo(rr.type).encode(rr.data, writer, nullptr)) return fail(line, "RDATA longer than 65535 octets");
+    if (!typeInfo(rr.type).encode(rr.data, writer, nullptr))
+      return fail(line, "RDATA longer than 65535 octets");
     std::string key;
     Name lower = rr.owner.lowercased();
     key.append(reinterpret_cast<const char*>(lower.wire().data()), lower.size());
@@ -480,12 +489,28 @@ std::optional<uint32_t> parseTtlText(std::string_view text) {
     }
     uint64_t unit = 0;
     switch (c) {
-      case 's': case 'S': unit = 1; break;
-      case 'm': case 'M': unit = 60; break;
-      case 'h': case 'H': unit = 3600; break;
-      case 'd': case 'D': unit = 86400; break;
-      case 'w': case 'W': unit = 604800; break;
-      default: return std::nullopt;
+      case 's':
+      case 'S':
+        unit = 1;
+        break;
+      case 'm':
+      case 'M':
+        unit = 60;
+        break;
+      case 'h':
+      case 'H':
+        unit = 3600;
+        break;
+      case 'd':
+      case 'D':
+        unit = 86400;
+        break;
+      case 'w':
+      case 'W':
+        unit = 604800;
+        break;
+      default:
+        return std::nullopt;
     }
     if (!haveDigits) return std::nullopt;
     total += number * unit;
@@ -507,7 +532,8 @@ std::optional<uint32_t> parseTtlText(std::string_view text) {
 Result<std::vector<uint8_t>> rdataToWire(RRType type, const RData& data) {
   std::vector<uint8_t> buffer(kMaxMessageSize);
   WireWriter writer(buffer);
-  if (!typeInfo(type).encode(data, writer, nullptr)) return Error(WireError::NoSpace, "RDATA longer than 65535 octets");
+  if (!typeInfo(type).encode(data, writer, nullptr))
+    return Error(WireError::NoSpace, "RDATA longer than 65535 octets");
   buffer.resize(writer.size());
   return buffer;
 }

@@ -3,7 +3,6 @@
 // errors ("PROGRAM: reason") with a non-zero exit, as the command-line contract asks.
 
 #include <CLI/CLI.hpp>
-
 #include <optional>
 #include <string>
 

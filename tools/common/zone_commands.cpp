@@ -19,13 +19,15 @@ int fail(std::ostream& err, const std::string& reason) {
 // Reading commands never create or migrate a database.
 dnswire::Result<centrald::Store> openExisting(const std::string& db) {
   std::error_code ec;
-  if (!std::filesystem::exists(db, ec)) return dnswire::Error(centrald::StoreError::Sqlite, db + ": no such database");
+  if (!std::filesystem::exists(db, ec))
+    return dnswire::Error(centrald::StoreError::Sqlite, db + ": no such database");
   return centrald::Store::open(db, centrald::StoreOptions{.readOnly = true});
 }
 
 }  // namespace
 
-int importZones(const std::string& path, const std::string& db, bool replace, std::ostream& out, std::ostream& err) {
+int importZones(const std::string& path, const std::string& db, bool replace, std::ostream& out,
+                std::ostream& err) {
   auto zones = centrald::loadZonePath(path);
   if (!zones) return fail(err, zones.error().message());
   if (zones->empty()) return fail(err, path + ": no *.zone files");

@@ -9,7 +9,8 @@ namespace dnstools {
 
 // Imports a zone file, or every *.zone file of a directory, in one transaction: a file
 // with an error imports nothing. A zone already stored fails unless `replace`.
-int importZones(const std::string& path, const std::string& db, bool replace, std::ostream& out, std::ostream& err);
+int importZones(const std::string& path, const std::string& db, bool replace, std::ostream& out,
+                std::ostream& err);
 // Prints the zone in master-file form.
 int exportZone(const std::string& zone, const std::string& db, std::ostream& out, std::ostream& err);
 // One line per zone: "name records serial".

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
 
   std::string path;
   bool replace = false;
-  auto* import = app.add_subcommand("import", "Import a zone file, or every *.zone file of a directory, atomically");
+  auto* import =
+      app.add_subcommand("import", "Import a zone file, or every *.zone file of a directory, atomically");
   import->fallthrough();
   import->add_option("FILE|DIR", path, "Zone file or directory")->required();
   import->add_flag("--replace", replace, "Replace zones that already exist");

@@ -31,7 +31,8 @@ struct Zone {
 // (RFC 1034 §3.6.2); exact duplicate records are dropped (RFC 2181 §5); $INCLUDE nests
 // at most kMaxIncludeDepth deep and never includes a file already being read.
 // The error's detail is the whole one-line message "FILE:LINE: what is wrong".
-Result<Zone> parseZoneText(std::string_view text, const std::string& fileName, const Name& defaultOrigin = Name());
+Result<Zone> parseZoneText(std::string_view text, const std::string& fileName,
+                           const Name& defaultOrigin = Name());
 Result<Zone> loadZoneFile(const std::string& path, const Name& defaultOrigin = Name());
 
 inline constexpr int kMaxIncludeDepth = 8;

@@ -1,8 +1,8 @@
 // centrald's SQLite store against real database files in a temporary directory.
 
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -22,7 +22,8 @@ class TempDb {
  public:
   TempDb() {
     std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() / ("store_test_" + std::to_string(rd()) + std::to_string(rd()));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("store_test_" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(dir_);
   }
   ~TempDb() {
@@ -42,7 +43,9 @@ Store openStore(const std::string& path, StoreOptions options = {}) {
 }
 
 Zone zoneFrom(const std::string& origin, const std::string& body = "") {
-  std::string text = "$ORIGIN " + origin + "\n$TTL 3600\n@ SOA ns1 hostmaster 7 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n" + body;
+  std::string text =
+      "$ORIGIN " + origin +
+      "\n$TTL 3600\n@ SOA ns1 hostmaster 7 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n" + body;
   auto zone = dnswire::parseZoneText(text, origin + "zone");
   if (!zone) FAIL(zone.error().message());
   return *zone;
@@ -102,8 +105,8 @@ TEST_CASE("store: a new database gets the latest schema in WAL mode", "[unit]") 
   CHECK(rawQuery(db.path(), "PRAGMA user_version") == std::to_string(latestSchemaVersion()));
   CHECK(rawQuery(db.path(), "PRAGMA journal_mode") == "wal");
   CHECK(rawQuery(db.path(),
-                 "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)") ==
-        "add_requests,address_allocations,records,zones");
+                 "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER "
+                 "BY name)") == "add_requests,address_allocations,records,zones");
 }
 
 TEST_CASE("store: migrates forward from version 0 and from version 1, keeping data", "[unit]") {
@@ -123,7 +126,8 @@ TEST_CASE("store: migrates forward from version 0 and from version 1, keeping da
            "INSERT INTO zones(id, name) VALUES (1, 'old.test.');"
            "INSERT INTO records(zone_id, owner, owner_key, type, class, ttl, rdata, rdata_text) VALUES "
            "(1, 'old.test.', 'old.test.', 6, 1, 60, "
-           "X'036e733100' || X'016800' || X'00000005' || X'00000e10' || X'0000012c' || X'00093a80' || X'0000003c', "
+           "X'036e733100' || X'016800' || X'00000005' || X'00000e10' || X'0000012c' || X'00093a80' || "
+           "X'0000003c', "
            "'ns1. h. 5 3600 300 604800 60'),"
            "(1, 'WWW.old.test.', 'www.old.test.', 1, 1, 60, X'c0000201', '192.0.2.1');");
   auto store = openStore(old.path());
@@ -164,8 +168,9 @@ TEST_CASE("store: a newer schema is refused, read-only opens never create or mig
 TEST_CASE("store: import, load, export and list", "[unit]") {
   TempDb db;
   auto store = openStore(db.path());
-  std::vector<Zone> zones = {zoneFrom("example.test.", "Www 300 A 192.0.2.1\nwww AAAA 2001:db8::1\nu TYPE65280 \\# 2 abcd\n"),
-                             zoneFrom("corp.example.")};
+  std::vector<Zone> zones = {
+      zoneFrom("example.test.", "Www 300 A 192.0.2.1\nwww AAAA 2001:db8::1\nu TYPE65280 \\# 2 abcd\n"),
+      zoneFrom("corp.example.")};
   REQUIRE(store.importZones(zones, false).ok());
 
   auto loaded = store.loadZones();
@@ -193,8 +198,11 @@ TEST_CASE("store: import, load, export and list", "[unit]") {
   CHECK((*list)[1].records == 6);
 
   // Operators can read the rows with sqlite3.
-  CHECK(rawQuery(db.path(), "SELECT owner, owner_key, ttl, hex(rdata), rdata_text FROM records WHERE type = 1 AND ttl = 300") ==
-        "Www.example.test.|www.example.test.|300|C0000201|192.0.2.1");
+  CHECK(
+      rawQuery(
+          db.path(),
+          "SELECT owner, owner_key, ttl, hex(rdata), rdata_text FROM records WHERE type = 1 AND ttl = 300") ==
+      "Www.example.test.|www.example.test.|300|C0000201|192.0.2.1");
 }
 
 TEST_CASE("store: an import is all or nothing", "[unit]") {
@@ -202,8 +210,8 @@ TEST_CASE("store: an import is all or nothing", "[unit]") {
   auto store = openStore(db.path());
   Zone good = zoneFrom("good.test.");
   Zone bad = zoneFrom("bad.test.");
-  bad.records.push_back(dnswire::ResourceRecord{name("elsewhere.test."), dnswire::RRType::A, dnswire::RRClass::IN, 60,
-                                                dnswire::A{{192, 0, 2, 1}}});
+  bad.records.push_back(dnswire::ResourceRecord{name("elsewhere.test."), dnswire::RRType::A,
+                                                dnswire::RRClass::IN, 60, dnswire::A{{192, 0, 2, 1}}});
   std::vector<Zone> zones = {good, bad};
   auto result = store.importZones(zones, false);
   REQUIRE_FALSE(result.ok());
@@ -232,7 +240,8 @@ TEST_CASE("store: an existing zone needs replace, which swaps its records", "[un
   std::vector<Zone> first = {zoneFrom("example.test.", "a A 192.0.2.1\n")};
   REQUIRE(store.importZones(first, false).ok());
 
-  std::vector<Zone> second = {zoneFrom("example.test.", "b A 192.0.2.2\nc A 192.0.2.3\n"), zoneFrom("new.test.")};
+  std::vector<Zone> second = {zoneFrom("example.test.", "b A 192.0.2.2\nc A 192.0.2.3\n"),
+                              zoneFrom("new.test.")};
   auto refused = store.importZones(second, false);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().code == StoreError::ZoneExists);
@@ -307,7 +316,8 @@ TEST_CASE("store: allocated addresses are unique across reopen, and exhaustion c
   REQUIRE_FALSE(empty.ok());
   CHECK(empty.error().code == StoreError::PoolExhausted);
   CHECK(empty.error().message() == "pool 198.51.100.0/29 has fewer than 1 unallocated addresses left");
-  CHECK(rawQuery(db.path(), "SELECT name FROM address_allocations WHERE address = '198.51.100.4'") == "b.test.");
+  CHECK(rawQuery(db.path(), "SELECT name FROM address_allocations WHERE address = '198.51.100.4'") ==
+        "b.test.");
 }
 
 TEST_CASE("store: allocation skips addresses records use and never reuses a freed one", "[unit]") {
@@ -363,7 +373,8 @@ TEST_CASE("store: IPv6 and small IPv4 pools", "[unit]") {
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().code == StoreError::PoolExhausted);
 
-  for (const char* bad : {"192.0.2.0", "192.0.2.1/24", "192.0.2.0/33", "300.0.0.0/8", "2001:db8::/129", "x/8", "/8", "1.2.3.0/"}) {
+  for (const char* bad : {"192.0.2.0", "192.0.2.1/24", "192.0.2.0/33", "300.0.0.0/8", "2001:db8::/129", "x/8",
+                          "/8", "1.2.3.0/"}) {
     auto r = store.allocateAddresses(bad, 1, name("x.test."));
     INFO(bad);
     REQUIRE_FALSE(r.ok());

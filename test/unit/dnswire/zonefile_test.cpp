@@ -1,15 +1,15 @@
 // The master-file loader (RFC 1035 §5): each syntax case checked against exact wire
 // bytes, each error case against its exact message.
 
-#include <catch2/catch.hpp>
+#include "dnswire/zonefile.hpp"
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 
 #include "dnswire/rr_table.hpp"
-#include "dnswire/zonefile.hpp"
 
 using namespace dnswire;
 
@@ -188,8 +188,8 @@ TEST_CASE("zonefile: names after the SOA are relative to it without $ORIGIN", "[
   auto zone = parseOk(
       "example.test. 3600 IN SOA ns1.example.test. hostmaster.example.test. 1 7200 900 1209600 300\n"
       "www A 192.0.2.1\n");
-  REQUIRE(describe(zone) == std::vector<std::string>{"example.test. SOA 3600 " + kSoaHex,
-                                                     "www.example.test. A 3600 c0000201"});
+  REQUIRE(describe(zone) ==
+          std::vector<std::string>{"example.test. SOA 3600 " + kSoaHex, "www.example.test. A 3600 c0000201"});
 }
 
 TEST_CASE("zonefile: quoted strings with escapes and several strings", "[unit][vector]") {
@@ -238,7 +238,8 @@ TEST_CASE("zonefile: MX, CNAME, PTR, SRV and a wildcard", "[unit][vector]") {
                                 "example.test. SOA 3600 " + kSoaHex,
                                 "example.test. MX 3600 000a036d7831076578616d706c65047465737400",
                                 "alias.example.test. CNAME 3600 03777777076578616d706c65047465737400",
-                                "_sip._tcp.example.test. SRV 3600 000a003c13c4037369" "70076578616d706c65047465737400",
+                                "_sip._tcp.example.test. SRV 3600 000a003c13c4037369"
+                                "70076578616d706c65047465737400",
                                 "1.example.test. PTR 3600 04686f7374076578616d706c6503636f6d00",
                                 "*.example.test. A 3600 c0000209",
                             });
@@ -253,8 +254,11 @@ TEST_CASE("zonefile: exact duplicates are dropped (RFC 2181 §5)", "[unit][vecto
 }
 
 TEST_CASE("zonefile: CRLF line ends and tabs", "[unit][vector]") {
-  auto zone = parseOk("$ORIGIN example.test.\r\n$TTL 3600\r\n@\tSOA\tns1 hostmaster 1 7200 900 1209600 300\r\n\tA\t192.0.2.1\r\n");
-  REQUIRE(describe(zone) == std::vector<std::string>{"example.test. SOA 3600 " + kSoaHex, "example.test. A 3600 c0000201"});
+  auto zone = parseOk(
+      "$ORIGIN example.test.\r\n$TTL 3600\r\n@\tSOA\tns1 hostmaster 1 7200 900 1209600 "
+      "300\r\n\tA\t192.0.2.1\r\n");
+  REQUIRE(describe(zone) ==
+          std::vector<std::string>{"example.test. SOA 3600 " + kSoaHex, "example.test. A 3600 c0000201"});
 }
 
 TEST_CASE("zonefile: $INCLUDE relative to the including file, with and without origin", "[unit][vector]") {
@@ -283,7 +287,8 @@ TEST_CASE("zonefile: $INCLUDE loops, depth and missing files are errors", "[unit
   auto b = dir.write("b.inc", "\n$INCLUDE a.zone\n");
   auto loop = loadZoneFile(a);
   REQUIRE_FALSE(loop.ok());
-  CHECK(loop.error().message() == b + ":2: $INCLUDE loop: " + (dir.path() / "a.zone").string() + " is already being read");
+  CHECK(loop.error().message() ==
+        b + ":2: $INCLUDE loop: " + (dir.path() / "a.zone").string() + " is already being read");
 
   // A chain deeper than kMaxIncludeDepth.
   for (int i = 0; i <= kMaxIncludeDepth; ++i) {
@@ -313,10 +318,13 @@ TEST_CASE("zonefile: error messages name the file and line", "[unit]") {
   std::vector<Case> cases = {
       {"", "t.zone:1: no SOA record"},
       {"; only a comment\n", "t.zone:1: no SOA record"},
-      {"$ORIGIN example.test.\n$TTL 60\nwww A 192.0.2.1\n", "t.zone:3: the first record must be the zone's SOA"},
+      {"$ORIGIN example.test.\n$TTL 60\nwww A 192.0.2.1\n",
+       "t.zone:3: the first record must be the zone's SOA"},
       {soaNoTtl, "t.zone:2: no TTL: give one or set $TTL"},
-      {kHead + "@ SOA ns1 hostmaster 2 7200 900 1209600 300\n", "t.zone:4: second SOA record (one zone per file)"},
-      {kHead + "www.other.test. A 192.0.2.1\n", "t.zone:4: www.other.test. is outside the zone example.test."},
+      {kHead + "@ SOA ns1 hostmaster 2 7200 900 1209600 300\n",
+       "t.zone:4: second SOA record (one zone per file)"},
+      {kHead + "www.other.test. A 192.0.2.1\n",
+       "t.zone:4: www.other.test. is outside the zone example.test."},
       {kHead + "www CH A 192.0.2.1\n", "t.zone:4: class CH is not served (only IN)"},
       {kHead + "www IN FOO 1\n", "t.zone:4: unknown type 'FOO'"},
       {kHead + "www 1x A 192.0.2.1\n", "t.zone:4: bad TTL '1x'"},
@@ -331,7 +339,8 @@ TEST_CASE("zonefile: error messages name the file and line", "[unit]") {
       {kHead + "$ORIGIN\n", "t.zone:4: $ORIGIN takes one name"},
       {kHead + "$TTL\n", "t.zone:4: $TTL takes one TTL"},
       {kHead + "$INCLUDE\n", "t.zone:4: $INCLUDE takes a file name and an optional origin"},
-      {"$TTL 60\nwww SOA ns1.x. h.x. 1 2 3 4 5\n", "t.zone:2: relative name 'www' with no origin (add $ORIGIN)"},
+      {"$TTL 60\nwww SOA ns1.x. h.x. 1 2 3 4 5\n",
+       "t.zone:2: relative name 'www' with no origin (add $ORIGIN)"},
       {"$TTL 60\n@ SOA ns1.x. h.x. 1 2 3 4 5\n", "t.zone:2: '@' with no origin (add $ORIGIN)"},
       {"$TTL 60\n  A 192.0.2.1\n", "t.zone:2: no owner name and no previous owner"},
       {kHead + "www\n", "t.zone:4: missing type"},
@@ -350,8 +359,10 @@ TEST_CASE("zonefile: error messages name the file and line", "[unit]") {
       {kHead + "www TYPE65280 \\# 70000\n", "t.zone:4: TYPE65280: RDATA length 70000 over 65535"},
       {kHead + "www TYPE65280 \\#\n", "t.zone:4: TYPE65280: '\\#' needs a length"},
       {kHead + "www A \\# 3 c00002\n", "t.zone:4: A: bad RDATA: "},
-      {kHead + "www CNAME a\nwww A 192.0.2.1\n", "t.zone:5: www.example.test. has a CNAME and cannot have other data"},
-      {kHead + "www A 192.0.2.1\nwww CNAME a\n", "t.zone:5: www.example.test. has other data and cannot have a CNAME"},
+      {kHead + "www CNAME a\nwww A 192.0.2.1\n",
+       "t.zone:5: www.example.test. has a CNAME and cannot have other data"},
+      {kHead + "www A 192.0.2.1\nwww CNAME a\n",
+       "t.zone:5: www.example.test. has other data and cannot have a CNAME"},
       {kHead + "www CNAME a\nwww CNAME b\n", "t.zone:5: www.example.test. has a second CNAME"},
       {kHead + "www A 192.0.2.1 \\\n", "t.zone:4: '\\' at the end of a line"},
   };
@@ -369,7 +380,8 @@ TEST_CASE("zonefile: error messages name the file and line", "[unit]") {
 TEST_CASE("zonefile: a multi-line entry's error names its first line", "[unit]") {
   std::string message = parseError(kHead + "\n\nwww TXT ( \"a\"\n  \"b\" )\nx 1x A 192.0.2.1\n");
   CHECK(message == "t.zone:8: bad TTL '1x'");
-  std::string soa = parseError("$ORIGIN example.test.\n$TTL 60\n@ SOA ns1 hostmaster (\n 1 2 3 4 5 )\nwww A 999.0.0.1\n");
+  std::string soa =
+      parseError("$ORIGIN example.test.\n$TTL 60\n@ SOA ns1 hostmaster (\n 1 2 3 4 5 )\nwww A 999.0.0.1\n");
   CHECK(soa.starts_with("t.zone:5: A: "));
 }
 
