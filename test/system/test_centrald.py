@@ -329,6 +329,42 @@ def test_small_edns_size_counts_as_512(central):
     assert addresses(r) == ["192.0.2.1"]
 
 
+def test_isc_edns_compliance(central):
+    """The checks of ISC's EDNS compliance tester (RFC 8906 §8), run with dig against the
+    zone's SOA: each must give the expected status and flags."""
+    zone = "example.test."
+
+    def run(*args):
+        return dnstest.dig(HOST, central, zone, "SOA", "+norec", *args)
+
+    plain = run("+noedns")
+    assert "status: NOERROR" in plain and "OPT PSEUDOSECTION" not in plain
+    assert " aa" in plain.split("flags:")[1].split(";")[0]
+    assert "status: NOERROR" in run("+rec", "+noedns")
+    z = run("+noedns", "+zflag")
+    assert "status: NOERROR" in z and "MBZ" not in z
+    edns = run("+edns=0")
+    assert "status: NOERROR" in edns and "EDNS: version: 0" in edns
+    edns1 = run("+edns=1", "+noednsneg")
+    assert "status: BADVERS" in edns1 and "EDNS: version: 0" in edns1 and "IN\tSOA\t" not in edns1
+    ednsopt = run("+edns=0", "+ednsopt=100")
+    assert "status: NOERROR" in ednsopt and "OPT=100" not in ednsopt
+    edns1opt = run("+edns=1", "+noednsneg", "+ednsopt=100")
+    assert "status: BADVERS" in edns1opt and "OPT=100" not in edns1opt
+    do = run("+edns=0", "+dnssec")
+    assert "status: NOERROR" in do and "flags: do;" in do
+    ednsflags = run("+edns=0", "+ednsflags=0x80")
+    assert "status: NOERROR" in ednsflags and "MBZ" not in ednsflags
+    optlist = run("+edns=0", "+nsid", "+subnet=0.0.0.0/0", "+expire", "+cookie=0102030405060708")
+    assert "status: NOERROR" in optlist and "NSID" not in optlist and "EXPIRE" not in optlist
+    tcp = run("+edns=0", "+tcp")
+    assert "status: NOERROR" in tcp and "EDNS: version: 0" in tcp
+    type666 = dnstest.dig(HOST, central, zone, "TYPE666", "+norec", "+noedns")
+    assert "status: NOERROR" in type666 and "ANSWER: 0" in type666
+    bufsize = dnstest.dig(HOST, central, zone, "DNSKEY", "+norec", "+edns=0", "+dnssec", "+bufsize=512", "+ignore")
+    assert "status: NOERROR" in bufsize
+
+
 # --- size limits and TCP --------------------------------------------------------------
 
 def test_truncation_over_udp_then_full_over_tcp(central):
