@@ -15,17 +15,23 @@ ZoneWatcher::~ZoneWatcher() { stop(); }
 
 dnswire::Result<void> ZoneWatcher::reload() {
   std::lock_guard lock(reloadMutex_);
+  return reloadLocked();
+}
+
+dnswire::Result<void> ZoneWatcher::reloadLocked() {
   // Read the version before loading: a commit landing during the load bumps it again and
   // the next poll reloads, so no change is missed.
   auto version = version_();
   auto zones = load_();
-  if (!zones) return zones.error();
-  auto previous = holder_.current();
-  holder_.publish(ZoneSnapshot::build(*zones, previous.get()));
   if (version) {
+    // Also after a failure: the same broken data is not retried every poll; the next
+    // commit bumps the version again.
     lastVersion_ = *version;
     haveVersion_ = true;
   }
+  if (!zones) return zones.error();
+  auto previous = holder_.current();
+  holder_.publish(ZoneSnapshot::build(*zones, previous.get()));
   return {};
 }
 
@@ -54,25 +60,19 @@ void ZoneWatcher::run() {
       if (stopCv_.wait_for(lock, interval_, [this] { return stopping_; })) return;
     }
     try {
+      // Under the reload lock: the version and the load go through the same store
+      // connection as reload() calls from other threads (ADD), one thread at a time.
+      std::unique_lock lock(reloadMutex_);
       auto version = version_();
       if (!version) {
+        lock.unlock();
         if (log_) log_(fmt::format("zone watcher: cannot read data version: {}", version.error().message()));
         continue;
       }
-      bool changed;
-      {
-        std::lock_guard lock(reloadMutex_);
-        changed = !haveVersion_ || *version != lastVersion_;
-      }
-      if (!changed) continue;
-      auto result = reload();
+      if (haveVersion_ && *version == lastVersion_) continue;
+      auto result = reloadLocked();
+      lock.unlock();
       if (!result) {
-        // Do not retry the same version every poll: the next commit will bump it.
-        {
-          std::lock_guard lock(reloadMutex_);
-          lastVersion_ = *version;
-          haveVersion_ = true;
-        }
         if (log_) log_(fmt::format("zone reload failed, still serving the previous data: {}", result.error().message()));
       } else if (log_) {
         auto snapshot = holder_.current();

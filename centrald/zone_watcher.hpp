@@ -43,6 +43,7 @@ class ZoneWatcher {
 
  private:
   void run();
+  dnswire::Result<void> reloadLocked();  // reloadMutex_ held
 
   SnapshotHolder& holder_;
   VersionFn version_;
@@ -50,7 +51,9 @@ class ZoneWatcher {
   LogFn log_;
   std::chrono::milliseconds interval_;
 
-  std::mutex reloadMutex_;  // one rebuild at a time, published in order
+  // One rebuild at a time, published in order; also serializes every use of the store
+  // connection behind version_ and load_.
+  std::mutex reloadMutex_;
   uint64_t lastVersion_ = 0;
   bool haveVersion_ = false;
 
