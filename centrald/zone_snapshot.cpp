@@ -31,14 +31,14 @@ bool keepsTyped(RRType type) {
 bool isWildcard(const Name& name) { return name.labelCount() > 0 && name.label(0) == "*"; }
 
 // Encodes `records` (all of one owner and type) into `set`; duplicates are dropped.
-void encodeRRset(const std::vector<const ResourceRecord*>& records, RRset& set) {
+// `buffer` is scratch space of kMaxMessageSize bytes, reused for every record.
+void encodeRRset(const std::vector<const ResourceRecord*>& records, RRset& set, std::vector<uint8_t>& buffer) {
   set.type = records.front()->type;
   set.ttl = records.front()->ttl;
   for (const auto* rr : records) set.ttl = std::min(set.ttl, rr->ttl);
   set.compressNames = dnswire::typeInfo(set.type).compressNames;
   const auto& info = dnswire::typeInfo(set.type);
 
-  std::vector<uint8_t> buffer(dnswire::kMaxMessageSize);
   set.offsets.push_back(0);
   for (const auto* rr : records) {
     dnswire::WireWriter writer(buffer);
@@ -70,6 +70,7 @@ void encodeRRset(const std::vector<const ResourceRecord*>& records, RRset& set) 
 std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const std::vector<dnswire::Zone>& zones,
                                                         const ZoneSnapshot* previous) {
   auto snapshot = std::make_shared<ZoneSnapshot>();
+  std::vector<uint8_t> scratch(dnswire::kMaxMessageSize);
   for (const auto& zone : zones) {
     const ResourceRecord* soa = nullptr;
     for (const auto& rr : zone.records)
@@ -100,7 +101,7 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const std::vector<dnswir
       node.name = owner;
       for (const auto& records : byType) {
         RRset set;
-        encodeRRset(records, set);
+        encodeRRset(records, set, scratch);
         if (set.size() == 0) continue;
         snapshot->records_ += set.size();
         node.rrsets.push_back(std::move(set));
