@@ -641,6 +641,11 @@ class Bench:
                 s = self.loadgen(srv.addr, srv.port, data["queries"], a.sat_secs)
                 c1, t1 = cpu_ticks(p.pid), time.monotonic()
                 cpu_s = (c1 - c0) / CLK_TCK
+                # Share of answers that are neither NOERROR nor NXDOMAIN: a server that is fast
+                # because it answers REFUSED or SERVFAIL must not look good.
+                bad = s["answered"] - s["noerror"] - s["nxdomain"]
+                r.update(bad_rcode_pct=100.0 * bad / max(1, s["answered"]),
+                         nx_pct=100.0 * s["nxdomain"] / max(1, s["answered"]))
                 r.update(sat_qps=s["qps"], sat_cpu=100.0 * cpu_s / (t1 - t0),
                          sat_per_cpu=s["answered"] / cpu_s if cpu_s > 0 else None,
                          sat_loss=100.0 * s["timeouts"] / max(1, s["sent"]))
@@ -727,8 +732,14 @@ class Bench:
                                     str(self.args.add_secs), "--prefix", f"add{i}"],
                                    capture_output=True, text=True, timeout=self.args.add_secs + 60)
                 kv = parse_kv(r.stdout)
-                if r.returncode != 0 or "adds_per_s" not in kv:
+                if "adds_per_s" not in kv:
                     return None, f"ADD client failed: {(r.stderr or r.stdout).strip()[-300:]}"
+                if not kv.get("acked"):
+                    hint = " (4 = NOTIMP: this centrald has no ADD yet)" if str(kv.get("rcodes", "")).startswith(
+                        "4:") else ""
+                    return None, f"no ADD acknowledged, answers by rcode {kv.get('rcodes')}{hint}: ADD left out"
+                if r.returncode != 0:
+                    return None, f"ADD client: added names not visible: {r.stdout.strip()}"
                 values.append(kv["adds_per_s"])
                 log(f"  ADD run {i + 1}: {r.stdout.strip()}")
             finally:
@@ -846,6 +857,10 @@ def print_table(results, add, add_note, args):
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(line(row))
+    for r in results:
+        if r.get("bad_rcode_pct", 0) > 0.5 or not 3.0 <= r.get("nx_pct", 5.0) <= 7.0:
+            print(f"note: {r['server']} answered {r.get('bad_rcode_pct', 0):.1f}% with neither NOERROR nor "
+                  f"NXDOMAIN and {r.get('nx_pct', 0):.1f}% NXDOMAIN (the query file has ~5% nonexistent names)")
     if add is not None:
         print(f"\nADD: {add:.0f} acknowledged adds/s (centrald, 32 concurrent clients, median of {args.runs})")
     elif add_note:
