@@ -1,0 +1,94 @@
+#include <catch2/catch.hpp>
+
+#include "dnswire/server/clock.hpp"
+#include "proxyd/cache.hpp"
+
+using namespace dnswire;
+using proxyd::Cache;
+using proxyd::CacheKey;
+
+namespace {
+
+Name name(const std::string& text) { return Name::fromText(text).value(); }
+
+std::shared_ptr<proxyd::CacheEntry> entry(const server::Clock& clock, uint32_t ttl) {
+  Message m;
+  m.header.qr = true;
+  m.questions.push_back({name("x.test."), RRType::A, RRClass::IN});
+  m.answers.push_back({name("x.test."), RRType::A, RRClass::IN, ttl, A{{192, 0, 2, 1}}});
+  return proxyd::buildEntry(m, m.questions[0], Name(), clock.now()).entry;
+}
+
+CacheKey key(const std::string& qname, RRType type = RRType::A) {
+  return CacheKey::make(name(qname), type, RRClass::IN, false);
+}
+
+}  // namespace
+
+TEST_CASE("cache: keys ignore case and separate type, class and DO", "[unit]") {
+  server::ManualClock clock;
+  Cache cache(100, clock);
+  cache.insert(key("www.Example.test."), entry(clock, 60));
+  CHECK(cache.find(key("WWW.example.TEST.")).entry);
+  CHECK_FALSE(cache.find(key("www.example.test.", RRType::AAAA)).entry);
+  CHECK_FALSE(cache.find(CacheKey::make(name("www.example.test."), RRType::A, RRClass::IN, true)).entry);
+  CHECK_FALSE(cache.find(CacheKey::make(name("www.example.test."), RRType::A, RRClass::CH, false)).entry);
+}
+
+TEST_CASE("cache: bounded, least recently used evicted first", "[unit]") {
+  server::ManualClock clock;
+  Cache cache(10, clock);
+  for (int i = 0; i < 10; ++i) cache.insert(key("n" + std::to_string(i) + ".test."), entry(clock, 60));
+  CHECK(cache.size() == 10);
+  // Touch n0 so that n1 is now the coldest.
+  CHECK(cache.find(key("n0.test.")).entry);
+  cache.insert(key("n10.test."), entry(clock, 60));
+  CHECK(cache.size() == 10);
+  CHECK(cache.evictions() == 1);
+  CHECK(cache.find(key("n0.test.")).entry);
+  CHECK_FALSE(cache.find(key("n1.test.")).entry);
+  CHECK(cache.find(key("n10.test.")).entry);
+
+  Cache big(100'000, clock);
+  CHECK(big.shardCount() == 16);
+  for (int i = 0; i < 200; ++i) big.insert(key("m" + std::to_string(i) + ".test."), entry(clock, 60));
+  CHECK(big.size() == 200);
+}
+
+TEST_CASE("cache: fresh, stale for a day past expiry, then gone", "[unit]") {
+  server::ManualClock clock;
+  Cache cache(10, clock);
+  cache.insert(key("a.test."), entry(clock, 60));
+  CHECK_FALSE(cache.find(key("a.test.")).stale);
+  clock.advance(std::chrono::seconds(61));
+  auto hit = cache.find(key("a.test."));
+  REQUIRE(hit.entry);
+  CHECK(hit.stale);
+  clock.advance(proxyd::kStaleWindow);
+  CHECK_FALSE(cache.find(key("a.test.")).entry);
+  CHECK(cache.size() == 0);
+}
+
+TEST_CASE("cache: eraseName drops every entry of a name", "[unit]") {
+  server::ManualClock clock;
+  Cache cache(100, clock);
+  cache.insert(key("a.test."), entry(clock, 60));
+  cache.insert(key("a.test.", RRType::AAAA), entry(clock, 60));
+  cache.insert(CacheKey::make(name("a.test."), RRType::MX, RRClass::IN, true), entry(clock, 60));
+  cache.insert(key("b.test."), entry(clock, 60));
+  CHECK(cache.eraseName(name("A.test.")) == 3);
+  CHECK(cache.size() == 1);
+  CHECK(cache.find(key("b.test.")).entry);
+}
+
+TEST_CASE("cache: memory per entry", "[unit]") {
+  // The figure quoted in cache.hpp: the entry object and its vectors, the key, and the
+  // hash and LRU nodes (two pointers plus payload each) and shared_ptr control block.
+  server::ManualClock clock;
+  const auto e = entry(clock, 60);
+  const size_t bookkeeping = sizeof(CacheKey) + 2 * sizeof(void*) + sizeof(std::shared_ptr<void>) +
+                             sizeof(void*) + 3 * sizeof(void*) + 16;
+  const size_t total = e->footprint() + bookkeeping;
+  WARN("one A answer: wire " << e->wire.size() << " bytes, about " << total << " bytes in the cache");
+  CHECK(total < 700);
+}
