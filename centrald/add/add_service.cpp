@@ -1,0 +1,129 @@
+#include "centrald/add/add_service.hpp"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "dnswire/server/log.hpp"
+
+namespace centrald {
+
+namespace server = dnswire::server;
+
+namespace {
+constexpr size_t kMaxQueued = 65536;
+}
+
+std::vector<uint8_t> truncateAddResponse(const std::vector<uint8_t>& response, const AddItem& item) {
+  const auto rcode = static_cast<dnswire::Rcode>(response.size() >= 4 ? response[3] & 0xF : 2);
+  auto shortened = dnswire::encodeAddResponse(item.requestHeader, &item.request.question, rcode, {}, item.withEdns);
+  if (!shortened || shortened->size() < dnswire::kHeaderSize) return {};
+  (*shortened)[2] |= 0x02;  // TC
+  return std::move(*shortened);
+}
+
+AddService::AddService(AddEngine engine, PublishFn publish, size_t maxBatch)
+    : engine_(std::move(engine)), publish_(std::move(publish)), maxBatch_(maxBatch == 0 ? 1 : maxBatch) {}
+
+AddService::~AddService() { stop(); }
+
+void AddService::start() {
+  std::lock_guard lock(mutex_);
+  if (running_) return;
+  stopping_ = false;
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void AddService::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mutex_);
+  running_ = false;
+  queue_.clear();
+}
+
+void AddService::registerLoop(server::EventLoop* loop) {
+  std::lock_guard lock(mutex_);
+  loops_.insert(loop);
+}
+
+void AddService::unregisterLoop(server::EventLoop* loop) {
+  std::lock_guard lock(mutex_);
+  loops_.erase(loop);
+}
+
+bool AddService::submit(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_ || stopping_ || queue_.size() >= kMaxQueued) return false;
+    queue_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void AddService::deliver(Job& job, std::vector<uint8_t> response) {
+  if (job.transport == server::Transport::Udp && response.size() > job.maxResponseSize)
+    response = truncateAddResponse(response, job.item);
+  std::lock_guard lock(mutex_);
+  // The stage that suspended the query is gone (shutdown): its loop may be too.
+  if (loops_.count(job.loop) == 0) return;
+  // The context belongs to the loop's thread: fill it there, then resume.
+  job.loop->post([token = job.token, bytes = std::move(response)] {
+    auto* ctx = token.context();
+    if (ctx == nullptr) return;
+    if (bytes.empty()) {
+      token.resume(server::Verdict::Drop);
+      return;
+    }
+    ctx->setResponse(bytes);
+    token.resume(server::Verdict::Respond);
+  });
+}
+
+void AddService::run() {
+  for (;;) {
+    std::vector<Job> batch;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      while (!queue_.empty() && batch.size() < maxBatch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    try {
+      std::vector<AddItem> items;
+      items.reserve(batch.size());
+      for (const auto& job : batch) items.push_back(job.item);
+      bool committed = false;
+      auto outcomes = engine_.applyBatch(items, committed);
+      bool changed = false;
+      for (const auto& outcome : outcomes) changed = changed || outcome.applied;
+      if (committed && changed && publish_) {
+        // SPEC: visible at once. The data is committed either way; when the rebuild
+        // fails the watcher retries and we still acknowledge (the change is durable).
+        if (auto published = publish_(); !published)
+          server::logError("ADD: committed, but the zone snapshot rebuild failed: {}", published.error().message());
+      }
+      for (size_t i = 0; i < batch.size(); ++i) {
+        deliver(batch[i], i < outcomes.size() ? std::move(outcomes[i].response) : std::vector<uint8_t>{});
+      }
+    } catch (const std::exception& e) {
+      // Never leave queries hanging: answer SERVFAIL to the whole batch.
+      server::logError("ADD writer: {}", e.what());
+      for (auto& job : batch) {
+        deliver(job, engine_.errorResponse(job.item.requestHeader, &job.item.request.question,
+                                           dnswire::Rcode::ServFail, job.item.withEdns, job.item.tsig));
+      }
+    }
+  }
+}
+
+}  // namespace centrald
