@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "centrald/add/add_service.hpp"
+#include "centrald/add/add_stage.hpp"
 #include "centrald/config.hpp"
 #include "centrald/snapshot_holder.hpp"
 #include "centrald/stages/centrald_pipeline.hpp"
@@ -109,8 +111,24 @@ int main(int argc, char** argv) {
     if (auto loaded = watcher.reload(); !loaded)
       return fail(fmt::format("cannot load zones from {}: {}", config->db, loaded.error().message()));
 
+    // ADD: its own write connection, owned by the ADD writer thread.
+    auto addStore = centrald::Store::open(config->db);
+    if (!addStore) return fail(fmt::format("cannot open database {}: {}", config->db, addStore.error().message()));
+    centrald::AddOptions addOptions;
+    addOptions.pool = config->pool;
+    addOptions.allowAdd = config->allowAdd;
+    if (config->tsigKey)
+      addOptions.tsigKey = dnswire::TsigKey{config->tsigKey->name, dnswire::hmacSha256Name(), config->tsigKey->secret};
+    centrald::AddService addService(
+        centrald::AddEngine(std::move(*addStore), addOptions, server::SystemClock::instance(),
+                            [](const std::string& line) { server::logInfo("{}", line); }),
+        [&watcher] { return watcher.reload(); });
+
     centrald::PipelineDeps deps;
     deps.snapshots = &snapshots;
+    deps.addStage = [&addService](const server::WorkerEnv& env) {
+      return std::make_unique<centrald::AddStage>(addService, env);
+    };
     server::ServerOptions options;
     options.listen = config->listen;
     options.threads = config->threads;
@@ -123,7 +141,9 @@ int main(int argc, char** argv) {
                     config->db);
 
     watcher.start();
+    addService.start();
     const int signal = dnsServer.run();
+    addService.stop();
     watcher.stop();
     server::logInfo("stopped{}", signal != 0 ? fmt::format(" on signal {}", signal) : std::string());
     return 0;
