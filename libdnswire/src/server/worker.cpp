@@ -146,6 +146,7 @@ Verdict Worker::drive(QueryContext& ctx, size_t from) {
   for (;;) {
     Verdict verdict;
     ctx.running = true;
+    ++depth_;
     try {
       verdict = pipeline_.run(ctx, from);
     } catch (const std::exception& e) {
@@ -156,6 +157,7 @@ Verdict Worker::drive(QueryContext& ctx, size_t from) {
       verdict = respondWithError(ctx, dnswire::Rcode::ServFail);
     }
     ctx.running = false;
+    --depth_;
     if (verdict == Verdict::Continue) {
       // No stage answered: a wiring bug, but the client still gets an answer.
       verdict = respondWithError(ctx, dnswire::Rcode::ServFail);
@@ -204,10 +206,17 @@ void Worker::resumeQuery(uint32_t slot, uint64_t generation, Verdict verdict) {
     }
     return;
   }
+  if (depth_ > 0) {
+    deferred_.push_back({slot, generation, verdict});
+    return;
+  }
   Verdict outcome;
   if (verdict == Verdict::Continue) {
     outcome = drive(*ctx, ctx->nextStage);
-    if (outcome == Verdict::Suspend) return;  // suspended again by a later stage
+    if (outcome == Verdict::Suspend) {  // suspended again by a later stage
+      if (!deferred_.empty()) drainDeferred();
+      return;
+    }
   } else {
     ctx->endSuspension();
     --suspended_;
@@ -218,6 +227,19 @@ void Worker::resumeQuery(uint32_t slot, uint64_t generation, Verdict verdict) {
     }
   }
   completeSuspended(*ctx, outcome);
+  if (!deferred_.empty()) drainDeferred();
+}
+
+void Worker::drainDeferred() {
+  if (draining_) return;
+  draining_ = true;
+  // Index loop: resuming may defer more (appended) while we go.
+  for (size_t i = 0; i < deferred_.size(); ++i) {
+    DeferredResume d = deferred_[i];
+    resumeQuery(d.slot, d.generation, d.verdict);
+  }
+  deferred_.clear();
+  draining_ = false;
 }
 
 bool Worker::udpResponseAcceptable(const QueryContext& ctx) {
@@ -286,12 +308,14 @@ void Worker::onUdpReadable(size_t listener) {
               listener, Transport::Udp);
       ctx.route = listener;
       Verdict verdict = drive(ctx, 0);
-      if (verdict == Verdict::Suspend) continue;  // the context now belongs to the token
-      if (verdict == Verdict::Respond && udpResponseAcceptable(ctx)) {
+      if (verdict == Verdict::Suspend) {
+        // The context now belongs to the token.
+      } else if (verdict == Verdict::Respond && udpResponseAcceptable(ctx)) {
         sendContexts_[toSend++] = &ctx;
       } else {
         releaseContext(ctx);
       }
+      if (!deferred_.empty()) drainDeferred();
     }
     sendUdpBatch(listener, toSend);
     if (static_cast<size_t>(n) < batch_) return;  // socket drained
@@ -492,15 +516,16 @@ void Worker::handleTcpQuery(uint32_t slot, std::span<const uint8_t> frame) {
   Verdict verdict = drive(ctx, 0);
   if (verdict == Verdict::Suspend) {
     ++c.inFlight;
-    return;
-  }
-  if (verdict == Verdict::Respond) {
+  } else if (verdict == Verdict::Respond) {
     queueTcpResponse(c, ctx.response());
     releaseContext(ctx);
     flushConnection(slot);
-    return;
+  } else {
+    releaseContext(ctx);
   }
-  releaseContext(ctx);
+  // Other queries this one's stages finished; this connection's may be among them
+  // (processFrames is not re-entered: its loop goes on afterwards).
+  if (!deferred_.empty()) drainDeferred();
 }
 
 void Worker::queueTcpResponse(Connection& c, std::span<const uint8_t> response) {

@@ -131,6 +131,19 @@ class Worker final : public ContextOwner {
   uint64_t oversizeDrops_ = 0;
   uint64_t acceptFailures_ = 0;
   bool shuttingDown_ = false;
+
+  // A resume() for another query that arrives while a pipeline is running on this worker
+  // (a stage finishing other queries synchronously) waits here until that run is over,
+  // so that stages are never re-entered.
+  struct DeferredResume {
+    uint32_t slot;
+    uint64_t generation;
+    Verdict verdict;
+  };
+  std::vector<DeferredResume> deferred_;
+  int depth_ = 0;  // pipelines on the stack
+  bool draining_ = false;
+  void drainDeferred();
 };
 
 }  // namespace dnswire::server::detail

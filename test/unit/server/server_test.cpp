@@ -79,6 +79,49 @@ class BigAnswerStage final : public Stage {
   }
 };
 
+// Queries with an odd ID wait; a query whose ID is a multiple of 10 answers every
+// waiting one from inside its own run() and then itself (the nested-resume case of a
+// stage that completes the queries sharing its work).
+class ReleaseOnTenStage final : public Stage {
+ public:
+  Verdict run(QueryContext& ctx) override {
+    uint16_t id = idOf(Bytes(ctx.request.begin(), ctx.request.end()));
+    if (id % 10 == 0) {
+      releasing = true;
+      for (const auto& token : waiting_) {
+        // Continue: the next stage (EchoStage) answers; it must not run inside this run().
+        token.resume(Verdict::Continue);
+        token.resume(Verdict::Drop);  // a second resume does nothing
+      }
+      waiting_.clear();
+      releasing = false;
+      return Verdict::Continue;
+    }
+    if (id % 2 == 1) {
+      SuspendToken token = ctx.suspend();
+      if (!token.valid()) return dnswire::server::respondWithError(ctx, dnswire::Rcode::ServFail);
+      waiting_.push_back(token);
+      return Verdict::Suspend;
+    }
+    return Verdict::Continue;
+  }
+
+  static inline std::atomic<bool> releasing{false};
+
+ private:
+  std::vector<SuspendToken> waiting_;
+};
+
+// Records whether it ever ran while ReleaseOnTenStage::run() was on the stack.
+class ReentryProbeStage final : public Stage {
+ public:
+  Verdict run(QueryContext&) override {
+    if (ReleaseOnTenStage::releasing) reentered = true;
+    return Verdict::Continue;
+  }
+  static inline std::atomic<bool> reentered{false};
+};
+
 ServerOptions testOptions(size_t threads = 1) {
   ServerOptions options;
   options.listen = {SocketAddress::loopbackV4(0)};
@@ -420,4 +463,113 @@ TEST_CASE("Server listens on IPv6 loopback", "[unit]") {
   t.join();
   REQUIRE(reply);
   CHECK(idOf(*reply) == 11);
+}
+
+TEST_CASE("A stage may resume other suspended queries from inside its run()", "[unit]") {
+  auto factory = [](const WorkerEnv&) {
+    Pipeline p;
+    p.emplace<ReleaseOnTenStage>();
+    p.emplace<ReentryProbeStage>();
+    p.emplace<EchoStage>();
+    return p;
+  };
+  ReentryProbeStage::reentered = false;
+  Running running(testOptions(), factory);
+  UdpClient client(running.address());
+  REQUIRE(client.send(makeQuery(1)));
+  REQUIRE(client.send(makeQuery(3)));
+  CHECK_FALSE(client.receive(100ms));
+  REQUIRE(client.send(makeQuery(10)));
+  std::set<uint16_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto reply = client.receive();
+    REQUIRE(reply);
+    ids.insert(idOf(*reply));
+  }
+  CHECK(ids == std::set<uint16_t>{1, 3, 10});
+  CHECK_FALSE(client.receive(100ms));
+
+  // The same over one TCP connection, the waiting queries and the releasing one pipelined.
+  TcpClient tcp(running.address());
+  Bytes all;
+  for (uint16_t id : {5, 7, 20}) {
+    Bytes f = TcpClient::frame(makeQuery(id));
+    all.insert(all.end(), f.begin(), f.end());
+  }
+  REQUIRE(tcp.sendRaw(all));
+  std::set<uint16_t> tcpIds;
+  for (int i = 0; i < 3; ++i) {
+    auto reply = tcp.receiveFrame();
+    REQUIRE(reply);
+    tcpIds.insert(idOf(*reply));
+  }
+  CHECK(tcpIds == std::set<uint16_t>{5, 7, 20});
+  CHECK_FALSE(ReentryProbeStage::reentered);
+}
+
+TEST_CASE("TCP takes frames up to 65535 bytes", "[unit]") {
+  Running running(testOptions(), echoPipeline);
+  TcpClient client(running.address());
+  for (size_t size : {size_t{1000}, size_t{20000}, size_t{65535}}) {
+    Bytes big = makeQuery(static_cast<uint16_t>(size & 0xffff));
+    big.resize(size, 0x5a);
+    REQUIRE(client.sendFrame(big));
+    auto reply = client.receiveFrame();
+    REQUIRE(reply);
+    CHECK(reply->size() == size);
+    CHECK(Bytes(reply->begin() + 3, reply->end()) == Bytes(big.begin() + 3, big.end()));
+  }
+}
+
+TEST_CASE("TCP pauses reading at the in-flight limit and resumes as answers complete", "[unit]") {
+  auto options = testOptions();
+  options.maxTcpInFlight = 2;
+  Running running(options, [](const WorkerEnv& env) {
+    Pipeline p;
+    p.emplace<DelayOddStage>(env.loop, 50ms);
+    p.emplace<EchoStage>();
+    return p;
+  });
+  TcpClient client(running.address());
+  Bytes all;
+  std::set<uint16_t> sent;
+  for (uint16_t id = 1; id <= 19; id += 2) {  // ten delayed queries, five rounds of two
+    Bytes f = TcpClient::frame(makeQuery(id));
+    all.insert(all.end(), f.begin(), f.end());
+    sent.insert(id);
+  }
+  REQUIRE(client.sendRaw(all));
+  auto start = std::chrono::steady_clock::now();
+  std::set<uint16_t> got;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    auto reply = client.receiveFrame();
+    REQUIRE(reply);
+    got.insert(idOf(*reply));
+  }
+  CHECK(got == sent);
+  // Two at a time, 50 ms each: at least five rounds.
+  CHECK(std::chrono::steady_clock::now() - start >= 240ms);
+}
+
+TEST_CASE("TCP answers what was asked before the client half-closed, then closes", "[unit]") {
+  Running running(testOptions(), [](const WorkerEnv& env) {
+    Pipeline p;
+    p.emplace<DelayOddStage>(env.loop, 50ms);
+    p.emplace<EchoStage>();
+    return p;
+  });
+  TcpClient client(running.address());
+  Bytes both = TcpClient::frame(makeQuery(1));
+  Bytes second = TcpClient::frame(makeQuery(2));
+  both.insert(both.end(), second.begin(), second.end());
+  REQUIRE(client.sendRaw(both));
+  REQUIRE(::shutdown(client.fd(), SHUT_WR) == 0);
+  std::set<uint16_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto reply = client.receiveFrame();
+    REQUIRE(reply);
+    ids.insert(idOf(*reply));
+  }
+  CHECK(ids == std::set<uint16_t>{1, 2});
+  CHECK(client.waitForClose(1000ms));
 }

@@ -82,7 +82,9 @@ class SuspendToken {
   // thread (from a timer, an fd callback or c-ares); called from any other thread it is
   // posted to the loop thread, so the context must then not be touched after the call.
   // May be called before the stage's run() has returned Suspend (e.g. from a callback
-  // that fired synchronously): the runtime then applies it once run() returns.
+  // that fired synchronously): the runtime then applies it once run() returns. A resume
+  // of some other query made while a stage runs (a stage finishing the queries that
+  // waited on the same work) is applied after that run, so stages are never re-entered.
   void resume(Verdict verdict) const;
 
   // The suspended query's context, or nullptr once it is finished (or the token is
