@@ -510,7 +510,7 @@ Result<RData> parseOptText(std::span<const Token>, const Name&) {
 #define DNS_ROW(TYPE, MNEMONIC, COMPRESS, DEC, ENC, TXT, PARSE, VAL) \
   RRTypeInfo { RRType::TYPE, MNEMONIC, COMPRESS, DEC, ENC, TXT, parseOrGeneric<RRType::TYPE, PARSE>, VAL }
 
-const RRTypeInfo kRows[] = {
+constexpr RRTypeInfo kRows[] = {
     DNS_ROW(A, "A", false, decodeA, encodeA, textA, parseA, validateA),
     DNS_ROW(NS, "NS", true, (decodeOneName<Ns, &Ns::nsdname>), (encodeOneName<Ns, &Ns::nsdname>),
             (textOneName<Ns, &Ns::nsdname>), (parseOneName<Ns, &Ns::nsdname>), validateOneName),
@@ -528,11 +528,12 @@ const RRTypeInfo kRows[] = {
 };
 #undef DNS_ROW
 
-const RRTypeInfo kGenericRow{RRType{0},   "",         false,         decodeOpaque,
+constexpr RRTypeInfo kGenericRow{RRType{0},   "",         false,         decodeOpaque,
                              encodeOpaque, textOpaque, parseOpaque, validateOpaque};
 
-// Direct index for the codes below 256 (every row's code is).
-const std::array<const RRTypeInfo*, 256> kIndex = [] {
+// Direct index for the codes below 256 (every row's code is); built at compile time so
+// that lookups from other static initializers are safe.
+constexpr std::array<const RRTypeInfo*, 256> kIndex = [] {
   std::array<const RRTypeInfo*, 256> index{};
   for (const auto& row : kRows) index[static_cast<uint16_t>(row.type)] = &row;
   return index;

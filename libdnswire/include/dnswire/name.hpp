@@ -3,6 +3,7 @@
 // query path can parse and compare names without allocating.
 
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -20,6 +21,14 @@ class Name {
  public:
   // The empty name: no labels at all, not even the root. Distinct from root().
   Name() = default;
+  // Copies only the bytes in use: names are copied often on the query path and most are
+  // far shorter than the 255-byte storage.
+  Name(const Name& other) noexcept : size_(other.size_) { std::memcpy(bytes_.data(), other.bytes_.data(), size_); }
+  Name& operator=(const Name& other) noexcept {
+    size_ = other.size_;
+    std::memmove(bytes_.data(), other.bytes_.data(), size_);
+    return *this;
+  }
   static Name root();
 
   // Reads a possibly compressed name at the reader's position and advances past it.
@@ -69,7 +78,8 @@ class Name {
   size_t hash() const;
 
  private:
-  std::array<uint8_t, kMaxNameLength> bytes_{};
+  // Only bytes_[0, size_) is meaningful; the rest is left uninitialized on purpose.
+  std::array<uint8_t, kMaxNameLength> bytes_;
   uint8_t size_ = 0;
 };
 
