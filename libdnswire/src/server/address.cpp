@@ -1,18 +1,18 @@
 #include "dnswire/server/address.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 
 #include <charconv>
 #include <cstring>
 
-#include <fmt/format.h>
-
 namespace dnswire::server {
 namespace {
 
 Error badAddress(std::string_view text, std::string_view why) {
-  return Error(std::make_error_code(std::errc::invalid_argument), fmt::format("bad address '{}': {}", text, why));
+  return Error(std::make_error_code(std::errc::invalid_argument),
+               fmt::format("bad address '{}': {}", text, why));
 }
 
 bool parsePort(std::string_view digits, uint16_t& port) {
@@ -228,7 +228,8 @@ bool SocketAddress::operator==(const SocketAddress& other) const {
 
 Result<Cidr> Cidr::parse(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return Error(std::make_error_code(std::errc::invalid_argument), fmt::format("bad CIDR '{}': {}", text, why));
+    return Error(std::make_error_code(std::errc::invalid_argument),
+                 fmt::format("bad CIDR '{}': {}", text, why));
   };
   if (text.empty()) return bad("empty");
   std::string_view host = text;
@@ -263,7 +264,8 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   // Host bits set beyond the prefix usually mean a typo ("10.0.0.1/8" for "10.0.0.0/8").
   size_t total = out.v4_ ? 4 : 16;
   for (size_t bit = static_cast<size_t>(prefix); bit < total * 8; ++bit) {
-    if (out.bytes_[bit / 8] & (0x80 >> (bit % 8))) return bad("address has bits set beyond the prefix length");
+    if (out.bytes_[bit / 8] & (0x80 >> (bit % 8)))
+      return bad("address has bits set beyond the prefix length");
   }
   return out;
 }

@@ -28,7 +28,8 @@ Verdict DecodeStage::run(QueryContext& ctx) {
   }
   ctx.query = *parsed;
   ctx.parsed = true;
-  ctx.maxResponseSize = ctx.transport == Transport::Udp ? udpResponseLimit(ctx.query) : dnswire::kMaxMessageSize;
+  ctx.maxResponseSize =
+      ctx.transport == Transport::Udp ? udpResponseLimit(ctx.query) : dnswire::kMaxMessageSize;
   if (ctx.query.hasEdns && ctx.query.ednsVersion > 0) {
     // RFC 6891 §6.1.3: we implement version 0 only.
     return respondWithError(ctx, dnswire::Rcode::BadVers);

@@ -33,8 +33,8 @@ bool readFirstQuestion(std::span<const uint8_t> request, EchoedQuestion& out) {
 
 }  // namespace
 
-size_t buildErrorResponse(std::span<const uint8_t> request, const dnswire::QueryView* query, dnswire::Rcode rcode,
-                          std::span<uint8_t> out, bool echoQuestion) {
+size_t buildErrorResponse(std::span<const uint8_t> request, const dnswire::QueryView* query,
+                          dnswire::Rcode rcode, std::span<uint8_t> out, bool echoQuestion) {
   if (request.size() < dnswire::kHeaderSize || out.size() < dnswire::kHeaderSize) return 0;
   auto code = static_cast<uint16_t>(rcode);
   dnswire::WireWriter w(out);
@@ -87,8 +87,8 @@ size_t buildErrorResponse(std::span<const uint8_t> request, const dnswire::Query
 }
 
 Verdict respondWithError(QueryContext& ctx, dnswire::Rcode rcode, bool echoQuestion) {
-  size_t size =
-      buildErrorResponse(ctx.request, ctx.parsed ? &ctx.query : nullptr, rcode, ctx.responseBuffer(), echoQuestion);
+  size_t size = buildErrorResponse(ctx.request, ctx.parsed ? &ctx.query : nullptr, rcode,
+                                   ctx.responseBuffer(), echoQuestion);
   ctx.responseSize = size;
   return size == 0 ? Verdict::Drop : Verdict::Respond;
 }

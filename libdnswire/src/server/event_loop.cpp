@@ -18,7 +18,9 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 constexpr int kMaxEvents = 128;
 
-Error systemError(int err, const char* what) { return Error(std::error_code(err, std::system_category()), what); }
+Error systemError(int err, const char* what) {
+  return Error(std::error_code(err, std::system_category()), what);
+}
 
 uint32_t toEpoll(Interest interest) {
   uint32_t events = 0;
@@ -55,7 +57,7 @@ struct EventLoop::Impl {
   TimerId nextTimer = 1;
 
   std::mutex postLock;
-  std::vector<std::function<void()>> posted;  // guarded by postLock
+  std::vector<std::function<void()>> posted;   // guarded by postLock
   std::vector<std::function<void()>> running;  // loop thread only
   std::atomic<bool> hasPosted{false};
 
@@ -167,7 +169,8 @@ Result<void> EventLoop::modify(int fd, Interest interest) {
   if (it == impl_->watches.end()) return systemError(ENOENT, "modify: fd not watched");
   epoll_event ev{};
   ev.events = toEpoll(interest);
-  ev.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(fd)) | static_cast<uint64_t>(it->second->generation) << 32;
+  ev.data.u64 =
+      static_cast<uint64_t>(static_cast<uint32_t>(fd)) | static_cast<uint64_t>(it->second->generation) << 32;
   if (epoll_ctl(impl_->epollFd, EPOLL_CTL_MOD, fd, &ev) < 0) return systemError(errno, "epoll_ctl(MOD)");
   return {};
 }

@@ -17,10 +17,13 @@ std::atomic<LogSink> gSink{nullptr};
 
 const char* levelTag(LogLevel level) {
   switch (level) {
-    case LogLevel::Error: return "error: ";
-    case LogLevel::Warning: return "warning: ";
+    case LogLevel::Error:
+      return "error: ";
+    case LogLevel::Warning:
+      return "warning: ";
     case LogLevel::Info:
-    case LogLevel::Query: return "";
+    case LogLevel::Query:
+      return "";
   }
   return "";
 }

@@ -7,10 +7,14 @@ namespace dnswire::server {
 
 const char* toString(Verdict verdict) {
   switch (verdict) {
-    case Verdict::Continue: return "continue";
-    case Verdict::Respond: return "respond";
-    case Verdict::Drop: return "drop";
-    case Verdict::Suspend: return "suspend";
+    case Verdict::Continue:
+      return "continue";
+    case Verdict::Respond:
+      return "respond";
+    case Verdict::Drop:
+      return "drop";
+    case Verdict::Suspend:
+      return "suspend";
   }
   return "?";
 }

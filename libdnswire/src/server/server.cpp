@@ -28,7 +28,9 @@ namespace {
 constexpr int kListenBacklog = 1024;
 constexpr int kPortAttempts = 16;
 
-Error startError(std::string text) { return Error(std::make_error_code(std::errc::invalid_argument), std::move(text)); }
+Error startError(std::string text) {
+  return Error(std::make_error_code(std::errc::invalid_argument), std::move(text));
+}
 
 }  // namespace
 
@@ -207,7 +209,8 @@ Result<void> Server::start() {
     return startError(failure);
   }
   for (const auto& address : bound_) {
-    logInfo("listening on {} (UDP and TCP, {} worker thread{})", address.toString(), threads, threads == 1 ? "" : "s");
+    logInfo("listening on {} (UDP and TCP, {} worker thread{})", address.toString(), threads,
+            threads == 1 ? "" : "s");
   }
   return {};
 }
@@ -237,7 +240,9 @@ int Server::run() {
       signalfd_siginfo info{};
       if (::read(signalFd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         result = static_cast<int>(info.ssi_signo);
-        logInfo("received {}, stopping", result == SIGTERM ? "SIGTERM" : result == SIGINT ? "SIGINT" : "a signal");
+        logInfo("received {}, stopping", result == SIGTERM  ? "SIGTERM"
+                                         : result == SIGINT ? "SIGINT"
+                                                            : "a signal");
         break;
       }
     }

@@ -84,9 +84,11 @@ void Worker::start(const PipelineFactory& factory) {
   env.clock = clock_;
   pipeline_ = factory(env);
   for (size_t i = 0; i < sockets_.size(); ++i) {
-    auto udp = loop_.watch(sockets_[i].udp.get(), Interest::readable(), [this, i](Readiness) { onUdpReadable(i); });
+    auto udp =
+        loop_.watch(sockets_[i].udp.get(), Interest::readable(), [this, i](Readiness) { onUdpReadable(i); });
     if (!udp) throw std::runtime_error("cannot watch UDP socket: " + udp.error().message());
-    auto tcp = loop_.watch(sockets_[i].tcp.get(), Interest::readable(), [this, i](Readiness) { onAccept(i); });
+    auto tcp =
+        loop_.watch(sockets_[i].tcp.get(), Interest::readable(), [this, i](Readiness) { onAccept(i); });
     if (!tcp) throw std::runtime_error("cannot watch TCP listener: " + tcp.error().message());
   }
   scheduleSweep();
@@ -261,7 +263,8 @@ void Worker::completeSuspended(QueryContext& ctx, Verdict verdict) {
       const auto& s = sockets_[ctx.route];
       ssize_t n = ::sendto(s.udp.get(), ctx.response().data(), ctx.responseSize, MSG_DONTWAIT,
                            ctx.client.sockaddrPtr(), ctx.client.length());
-      if (n < 0) logQuery("worker {}: send to {} failed: {}", index_, ctx.client.toString(), std::strerror(errno));
+      if (n < 0)
+        logQuery("worker {}: send to {} failed: {}", index_, ctx.client.toString(), std::strerror(errno));
     }
     releaseContext(ctx);
     return;
@@ -304,8 +307,8 @@ void Worker::onUdpReadable(size_t listener) {
           SocketAddress::fromSockaddr(reinterpret_cast<const sockaddr*>(&recvAddrs_[i]), hdr.msg_namelen);
       if (!client.isSet()) continue;
       QueryContext& ctx = acquireContext();
-      prepare(ctx, {recvBuffer_.data() + static_cast<size_t>(i) * kMaxUdpRequest, recvMsgs_[i].msg_len}, client,
-              listener, Transport::Udp);
+      prepare(ctx, {recvBuffer_.data() + static_cast<size_t>(i) * kMaxUdpRequest, recvMsgs_[i].msg_len},
+              client, listener, Transport::Udp);
       ctx.route = listener;
       Verdict verdict = drive(ctx, 0);
       if (verdict == Verdict::Suspend) {
@@ -354,14 +357,16 @@ void Worker::sendUdpBatch(size_t listener, size_t count) {
 // ---- TCP -----------------------------------------------------------------------------
 
 bool Worker::alive(uint32_t slot, uint64_t generation) const {
-  return slot < connections_.size() && connections_[slot]->open && connections_[slot]->generation == generation;
+  return slot < connections_.size() && connections_[slot]->open &&
+         connections_[slot]->generation == generation;
 }
 
 void Worker::pauseListener(size_t listener) {
   int fd = sockets_[listener].tcp.get();
   (void)loop_.modify(fd, Interest{});
   // Out of descriptors: retry shortly instead of spinning on a readable listener.
-  loop_.addTimer(std::chrono::milliseconds(100), [this, fd] { (void)loop_.modify(fd, Interest::readable()); });
+  loop_.addTimer(std::chrono::milliseconds(100),
+                 [this, fd] { (void)loop_.modify(fd, Interest::readable()); });
 }
 
 void Worker::onAccept(size_t listener) {
@@ -587,7 +592,8 @@ void Worker::updateInterest(uint32_t slot) {
 void Worker::closeConnection(uint32_t slot, const char* why) {
   Connection& c = *connections_[slot];
   if (!c.open) return;
-  if (why != nullptr) logQuery("worker {}: TCP connection from {} closed: {}", index_, c.peer.toString(), why);
+  if (why != nullptr)
+    logQuery("worker {}: TCP connection from {} closed: {}", index_, c.peer.toString(), why);
   loop_.unwatch(c.fd);
   ::close(c.fd);
   c.fd = -1;
@@ -638,8 +644,8 @@ void Worker::sweepConnections() {
 }
 
 void Worker::scheduleSweep() {
-  auto interval = std::clamp<std::chrono::milliseconds>(options_.tcpIdleTimeout / 4, std::chrono::milliseconds(10),
-                                                         std::chrono::milliseconds(1000));
+  auto interval = std::clamp<std::chrono::milliseconds>(
+      options_.tcpIdleTimeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
   loop_.addTimer(interval, [this] {
     sweepConnections();
     scheduleSweep();

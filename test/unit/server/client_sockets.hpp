@@ -19,8 +19,25 @@ using Bytes = std::vector<uint8_t>;
 
 // A 12-byte header-only query with `id` plus a question for "a." type A, class IN.
 inline Bytes makeQuery(uint16_t id) {
-  return Bytes{static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-               1, 'a', 0, 0, 1, 0, 1};
+  return Bytes{static_cast<uint8_t>(id >> 8),
+               static_cast<uint8_t>(id),
+               0x01,
+               0x00,
+               0,
+               1,
+               0,
+               0,
+               0,
+               0,
+               0,
+               0,
+               1,
+               'a',
+               0,
+               0,
+               1,
+               0,
+               1};
 }
 
 inline uint16_t idOf(const Bytes& message) {
@@ -99,7 +116,8 @@ class TcpClient {
     auto until = std::chrono::steady_clock::now() + timeout;
     uint8_t buf[512];
     while (std::chrono::steady_clock::now() < until) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
       if (!waitReadable(fd_, left)) return false;
       ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
       if (n <= 0) return true;  // EOF or reset
@@ -114,7 +132,8 @@ class TcpClient {
     auto until = std::chrono::steady_clock::now() + timeout;
     size_t got = 0;
     while (got < n) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
       if (left.count() <= 0 || !waitReadable(fd_, left)) return false;
       ssize_t r = ::recv(fd_, out + got, n - got, 0);
       if (r <= 0) {

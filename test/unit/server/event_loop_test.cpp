@@ -54,7 +54,8 @@ TEST_CASE("EventLoop timer callbacks may add and cancel timers", "[unit]") {
     loop.addTimer(0ms, [&] { fired += 10; });
   });
   victim = loop.addTimer(5ms, [&] { fired += 100; });
-  runUntil(loop, [&] { return fired >= 11; }, 500ms);
+  runUntil(
+      loop, [&] { return fired >= 11; }, 500ms);
   loop.runOnce(20ms);
   CHECK(fired == 11);
 }
@@ -100,19 +101,24 @@ TEST_CASE("EventLoop watches fds for reading and writing", "[unit]") {
   REQUIRE(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
   std::vector<char> got;
   bool writable = false;
-  REQUIRE(loop.watch(fds[0], Interest::readable(), [&](Readiness r) {
-                if (!r.readable) return;
-                char buf[16];
-                ssize_t n = ::read(fds[0], buf, sizeof buf);
-                for (ssize_t i = 0; i < n; ++i) got.push_back(buf[i]);
-              }).ok());
-  REQUIRE(loop.watch(fds[1], Interest::writable(), [&](Readiness r) { writable = writable || r.writable; }).ok());
+  REQUIRE(loop.watch(fds[0], Interest::readable(),
+                     [&](Readiness r) {
+                       if (!r.readable) return;
+                       char buf[16];
+                       ssize_t n = ::read(fds[0], buf, sizeof buf);
+                       for (ssize_t i = 0; i < n; ++i) got.push_back(buf[i]);
+                     })
+              .ok());
+  REQUIRE(
+      loop.watch(fds[1], Interest::writable(), [&](Readiness r) { writable = writable || r.writable; }).ok());
   CHECK_FALSE(loop.watch(fds[0], Interest::readable(), [](Readiness) {}).ok());  // already watched
-  runUntil(loop, [&] { return writable; }, 500ms);
+  runUntil(
+      loop, [&] { return writable; }, 500ms);
   CHECK(writable);
   REQUIRE(loop.modify(fds[1], Interest{}).ok());
   REQUIRE(::write(fds[1], "hi", 2) == 2);
-  runUntil(loop, [&] { return got.size() == 2; }, 500ms);
+  runUntil(
+      loop, [&] { return got.size() == 2; }, 500ms);
   CHECK(got == std::vector<char>{'h', 'i'});
 
   loop.unwatch(fds[0]);

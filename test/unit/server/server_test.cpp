@@ -171,7 +171,8 @@ TEST_CASE("Server answers a burst of UDP queries from several threads' sockets",
   constexpr size_t kBursts = 3;
   std::set<uint16_t> ids;
   for (size_t burst = 0; burst < kBursts; ++burst) {
-    for (size_t i = 0; i < kBurst; ++i) REQUIRE(client.send(makeQuery(static_cast<uint16_t>(burst * kBurst + i + 1))));
+    for (size_t i = 0; i < kBurst; ++i)
+      REQUIRE(client.send(makeQuery(static_cast<uint16_t>(burst * kBurst + i + 1))));
     while (ids.size() < (burst + 1) * kBurst) {
       auto reply = client.receive();
       if (!reply) break;
@@ -433,14 +434,16 @@ TEST_CASE("Server::start() reports an address in use and a failing factory", "[u
   Server second(options, echoPipeline);
   auto started = second.start();
   REQUIRE_FALSE(started.ok());
-  CHECK(started.error().message() == "cannot bind " + first.address().toString() + ": Address already in use");
+  CHECK(started.error().message() ==
+        "cannot bind " + first.address().toString() + ": Address already in use");
 
   Server noAddress(ServerOptions{}, echoPipeline);
   auto none = noAddress.start();
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().message() == "no listen address");
 
-  Server throwing(testOptions(2), [](const WorkerEnv&) -> Pipeline { throw std::runtime_error("no database"); });
+  Server throwing(testOptions(2),
+                  [](const WorkerEnv&) -> Pipeline { throw std::runtime_error("no database"); });
   auto failed = throwing.start();
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.error().message() == "cannot build pipeline: no database");

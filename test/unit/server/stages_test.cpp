@@ -78,8 +78,10 @@ TEST_CASE("HeaderGateStage drops short packets and responses", "[unit]") {
   QueryContext ctx;
   CHECK(runStage(gate, ctx, Bytes{}, Transport::Udp).verdict == Verdict::Drop);
   CHECK(runStage(gate, ctx, Bytes(11, 0), Transport::Udp).verdict == Verdict::Drop);
-  CHECK(runStage(gate, ctx, concat({header(0x81, 0, 1), kQuestion}), Transport::Udp).verdict == Verdict::Drop);
-  CHECK(runStage(gate, ctx, concat({header(0x01, 0, 1), kQuestion}), Transport::Udp).verdict == Verdict::Continue);
+  CHECK(runStage(gate, ctx, concat({header(0x81, 0, 1), kQuestion}), Transport::Udp).verdict ==
+        Verdict::Drop);
+  CHECK(runStage(gate, ctx, concat({header(0x01, 0, 1), kQuestion}), Transport::Udp).verdict ==
+        Verdict::Continue);
 }
 
 TEST_CASE("HeaderGateStage answers NOTIMP for opcodes it was not given", "[unit]") {
@@ -98,7 +100,8 @@ TEST_CASE("HeaderGateStage answers NOTIMP for opcodes it was not given", "[unit]
   HeaderGateStage withAdd{dnswire::Opcode::Query, dnswire::Opcode::Add};
   CHECK(runStage(withAdd, ctx, concat({header(0x70, 0, 1), kQuestion}), Transport::Udp).verdict ==
         Verdict::Continue);
-  CHECK(runStage(gate, ctx, concat({header(0x70, 0, 1), kQuestion}), Transport::Udp).verdict == Verdict::Respond);
+  CHECK(runStage(gate, ctx, concat({header(0x70, 0, 1), kQuestion}), Transport::Udp).verdict ==
+        Verdict::Respond);
 }
 
 TEST_CASE("HeaderGateStage answers FORMERR for a QUERY without exactly one question", "[unit]") {
@@ -150,20 +153,21 @@ TEST_CASE("DecodeStage answers BADVERS for EDNS version 1 with an OPT of version
   CHECK(u16(ran.response, 4) == 1);
   CHECK(u16(ran.response, 10) == 1);
   Bytes optOut(ran.response.end() - 11, ran.response.end());
-  CHECK(optOut[0] == 0);                 // root owner
-  CHECK(u16(optOut, 1) == 41);           // OPT
-  CHECK(u16(optOut, 3) == 1232);         // our payload size
-  CHECK(optOut[5] == 1);                 // extended rcode
-  CHECK(optOut[6] == 0);                 // version 0
-  CHECK(optOut[7] == 0x80);              // DO echoed
-  CHECK(u16(optOut, 9) == 0);            // no options
+  CHECK(optOut[0] == 0);          // root owner
+  CHECK(u16(optOut, 1) == 41);    // OPT
+  CHECK(u16(optOut, 3) == 1232);  // our payload size
+  CHECK(optOut[5] == 1);          // extended rcode
+  CHECK(optOut[6] == 0);          // version 0
+  CHECK(optOut[7] == 0x80);       // DO echoed
+  CHECK(u16(optOut, 9) == 0);     // no options
 }
 
 TEST_CASE("DecodeStage answers FORMERR, echoing the question when it is readable", "[unit]") {
   DecodeStage decode;
   QueryContext ctx;
   // Trailing bytes after the question: question readable, message invalid.
-  auto trailing = runStage(decode, ctx, concat({header(0x01, 0, 1), kQuestion, Bytes{0xde, 0xad}}), Transport::Udp);
+  auto trailing =
+      runStage(decode, ctx, concat({header(0x01, 0, 1), kQuestion, Bytes{0xde, 0xad}}), Transport::Udp);
   REQUIRE(trailing.verdict == Verdict::Respond);
   CHECK((trailing.response[3] & 0x0f) == 1);
   CHECK(trailing.response[2] == 0x81);
@@ -172,7 +176,8 @@ TEST_CASE("DecodeStage answers FORMERR, echoing the question when it is readable
   CHECK_FALSE(ctx.parsed);
 
   // A compression pointer to itself: the question is unreadable, so none is echoed.
-  auto loop = runStage(decode, ctx, concat({header(0x01, 0, 1), Bytes{0xc0, 12, 0, 1, 0, 1}}), Transport::Udp);
+  auto loop =
+      runStage(decode, ctx, concat({header(0x01, 0, 1), Bytes{0xc0, 12, 0, 1, 0, 1}}), Transport::Udp);
   REQUIRE(loop.verdict == Verdict::Respond);
   CHECK(loop.response.size() == 12);
   CHECK((loop.response[3] & 0x0f) == 1);

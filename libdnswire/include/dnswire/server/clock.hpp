@@ -32,7 +32,8 @@ class SystemClock final : public Clock {
 // A clock that moves only when told (tests). Thread-safe: reads and advances are atomic.
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(TimePoint start = TimePoint{} + std::chrono::hours(1), int64_t wallStart = 1'800'000'000)
+  explicit ManualClock(TimePoint start = TimePoint{} + std::chrono::hours(1),
+                       int64_t wallStart = 1'800'000'000)
       : steadyNs_(start.time_since_epoch().count()), wall_(wallStart) {}
 
   TimePoint now() const override { return TimePoint(Duration(steadyNs_.load(std::memory_order_acquire))); }

@@ -61,8 +61,8 @@ class Pipeline {
 
 // What a worker offers the stages built for it.
 struct WorkerEnv {
-  size_t index = 0;         // 0..threads-1
-  size_t threads = 1;       // total workers
+  size_t index = 0;           // 0..threads-1
+  size_t threads = 1;         // total workers
   EventLoop* loop = nullptr;  // the worker's loop: for fds (c-ares) and timers; its thread only
   const Clock* clock = nullptr;
 };

@@ -45,8 +45,8 @@ namespace dnswire::server {
 inline constexpr size_t kMaxUdpRequest = 4096;
 
 struct ServerOptions {
-  std::vector<SocketAddress> listen;  // UDP and TCP on each; port 0 picks a free port
-  size_t threads = 1;                 // >= 1
+  std::vector<SocketAddress> listen;                 // UDP and TCP on each; port 0 picks a free port
+  size_t threads = 1;                                // >= 1
   std::chrono::milliseconds tcpIdleTimeout{10'000};  // RFC 7766 §6.2.3
   size_t maxTcpConnectionsPerWorker = 256;
   size_t maxTcpConnections = 1024;  // over all workers
