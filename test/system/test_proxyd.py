@@ -554,3 +554,79 @@ def test_binds_beside_an_mdns_style_wildcard_holder(workdir, central_only):
             proxy.kill()
     finally:
         holder.close()
+
+
+def test_truncated_upstream_reply_retried_over_tcp(workdir, central_only):
+    _, central_port = central_only
+
+    def handler(query, raw, transport):
+        if query is None or not query.question:
+            return []
+        name = query.question[0].name.to_text()
+        full = proxytest.answer(query, [(name, 300, "A", f"203.0.113.{i}") for i in range(1, 4)])
+        if transport == "udp":
+            truncated = proxytest.answer(query)
+            truncated.flags |= dns.flags.TC
+            return [truncated]
+        return [full]
+
+    fake = proxytest.FakeServer(handler)
+    proxy, port = proxytest.start_proxyd(workdir, central_port, [fake.port])
+    try:
+        r = q(port, "tc.fake.test.")
+        assert not r.flags & dns.flags.TC
+        assert sorted(dnstest.addresses(r)) == ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        assert any(t == "tcp" for t, _ in fake.received)
+        proxy.stop()
+    finally:
+        proxy.kill()
+        fake.close()
+
+
+def test_second_upstream_used_when_the_first_is_down(workdir, central_only):
+    _, central_port = central_only
+    dead_port = dnstest.free_port()  # nothing listens there: ICMP port unreachable
+    fake = proxytest.FakeServer(fake_zone_handler("fake.test."))
+    proxy, port = proxytest.start_proxyd(workdir, central_port, [dead_port, fake.port])
+    try:
+        r = q(port, "host.fake.test.")
+        assert dnstest.addresses(r) == ["203.0.113.7"]
+        proxy.stop()
+    finally:
+        proxy.kill()
+        fake.close()
+
+
+def test_refused_and_soa_teach_where_names_belong(workdir):
+    """A fake centrald holding zone corp.fake. (NXDOMAIN + SOA), REFUSED elsewhere: after
+    one REFUSED a name goes straight to the upstream; after an SOA the zone stays
+    centrald's."""
+    soa = ("corp.fake.", 300, "SOA", "ns.corp.fake. host.corp.fake. 1 3600 900 604800 300")
+
+    def central_handler(query, raw, transport):
+        if query is None or not query.question:
+            return []
+        name = query.question[0].name.to_text()
+        if name.endswith("corp.fake."):
+            if name.startswith("www."):
+                return [proxytest.answer(query, [(name, 300, "A", "192.0.2.80")], aa=True)]
+            return [proxytest.answer(query, rcode="NXDOMAIN", authority=[soa], aa=True)]
+        return [proxytest.answer(query, rcode="REFUSED")]
+
+    central = proxytest.FakeServer(central_handler)
+    upstream = proxytest.FakeServer(fake_zone_handler("fake.test."))
+    proxy, port = proxytest.start_proxyd(workdir, central.port, [upstream.port])
+    try:
+        assert dnstest.addresses(q(port, "a.fake.test.", "A")) == ["203.0.113.7"]
+        q(port, "a.fake.test.", "MX")  # another key for the same name: not cached yet
+        assert len(central.queries("a.fake.test.")) == 1
+        assert len(upstream.queries("a.fake.test.")) == 2
+
+        assert dnstest.rcode_of(q(port, "nx.corp.fake.")) == "NXDOMAIN"
+        assert dnstest.addresses(q(port, "www.corp.fake.")) == ["192.0.2.80"]
+        assert not upstream.queries("nx.corp.fake.") and not upstream.queries("www.corp.fake.")
+        proxy.stop()
+    finally:
+        proxy.kill()
+        central.close()
+        upstream.close()
