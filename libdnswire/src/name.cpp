@@ -139,8 +139,9 @@ std::string Name::toText() const {
         s.push_back(static_cast<char>(c));
       }
     }
-    s.push_back('.');
     pos += 1 + static_cast<size_t>(len);
+    // A relative name (no root label at its end) prints without the final dot.
+    if (pos < size_) s.push_back('.');
   }
   return s;
 }

@@ -34,7 +34,9 @@ class Name {
   // Reads a possibly compressed name at the reader's position and advances past it.
   // Pointers must point strictly backwards (RFC 9267 §2), at most kMaxCompressionHops,
   // labels <= 63, whole name <= 255 octets (RFC 1035 §2.3.4), label types 0x40/0x80
-  // rejected. The reader's message() is what pointers index into.
+  // rejected (a length byte over 63 always has one of those bits set, so it is reported
+  // as BadLabelType). A pointer landing inside bytes this name already used is a loop
+  // (PointerLoop). The reader's message() is what pointers index into.
   static Result<Name> fromWire(WireReader& reader);
 
   // Parses presentation text ("www.example.com.", "a\.b", "\065"). Text without a
@@ -46,7 +48,7 @@ class Name {
   static Result<Name> fromUncompressed(std::span<const uint8_t> wire);
 
   // Presentation text with a trailing dot; '.' and special characters escaped, non-printable
-  // bytes as \DDD. The root is ".".
+  // bytes as \DDD. The root is "."; a relative name prints without the trailing dot.
   std::string toText() const;
 
   // Uncompressed wire form including the terminating zero (empty for the empty name).

@@ -177,3 +177,59 @@ TEST_CASE("text helpers", "[unit]") {
   CHECK_FALSE(fromBase64("Zm9vY===").ok());
   CHECK_FALSE(fromBase64("Zm9").ok());
 }
+
+TEST_CASE("a rolled-back RRset leaves no compression targets behind", "[unit]") {
+  std::vector<uint8_t> buffer(200);
+  MessageWriter w(buffer, 200);
+  Header h;
+  h.qr = true;
+  REQUIRE(w.setHeader(h));
+  REQUIRE(w.addQuestion({nameOf("q.example."), RRType::A, RRClass::IN}));
+  // Too large as a whole: the first record (with a new name) is written, then undone.
+  std::vector<ResourceRecord> big;
+  for (int i = 0; i < 3; ++i)
+    big.push_back(record("some.long.owner.name.example.", RRType::TXT, 60, "\"" + std::string(60, 'x') + "\""));
+  CHECK_FALSE(w.addRRset(Section::Answer, big));
+  CHECK(w.count(1) == 0);
+  // This name would compress against the undone owner if it were still remembered.
+  REQUIRE(w.add(Section::Answer, record("owner.name.example.", RRType::A, 60, "192.0.2.1")));
+  auto parsed = parseMessage(w.finish());
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->answers.size() == 1);
+  CHECK(parsed->answers[0].owner == nameOf("owner.name.example."));
+}
+
+TEST_CASE("room reserved for OPT is kept until addEdns", "[unit]") {
+  std::vector<uint8_t> buffer(512);
+  MessageWriter w(buffer, 100);
+  Header h;
+  h.qr = true;
+  REQUIRE(w.setHeader(h));
+  w.reserve(11);
+  REQUIRE(w.addQuestion({nameOf("example."), RRType::TXT, RRClass::IN}));  // 12 + 13 = 25 bytes
+  // 25 + 2 (owner pointer) + 10 + 61 = 98: fits 100, but not 100 - 11 kept for the OPT.
+  CHECK_FALSE(w.add(Section::Answer, record("example.", RRType::TXT, 60, "\"" + std::string(60, 'y') + "\"")));
+  REQUIRE(w.add(Section::Answer, record("example.", RRType::TXT, 60, "\"" + std::string(30, 'y') + "\"")));
+  Edns edns;
+  edns.udpSize = 1232;
+  REQUIRE(w.addEdns(edns));
+  w.setRcode(3);
+  w.setTruncated();
+  const auto out = w.finish();
+  CHECK(out.size() <= 100);
+  auto parsed = parseMessage(out);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->header.tc);
+  CHECK(parsed->header.rcode == 3);
+  CHECK(parsed->edns()->udpSize == 1232);
+  CHECK(parsed->answers.size() == 1);
+}
+
+TEST_CASE("sections must be filled in order", "[unit]") {
+  std::vector<uint8_t> buffer(512);
+  MessageWriter w(buffer, 512);
+  REQUIRE(w.setHeader(Header{}));
+  REQUIRE(w.add(Section::Authority, record("example.", RRType::NS, 60, "ns.example.")));
+  CHECK_FALSE(w.add(Section::Answer, record("example.", RRType::A, 60, "192.0.2.1")));
+  CHECK_FALSE(w.addQuestion({nameOf("example."), RRType::A, RRClass::IN}));
+}

@@ -77,6 +77,10 @@ TEST_CASE("name hierarchy helpers", "[unit]") {
   CHECK(Name::root().parent().isRoot());
   CHECK(nameOf("example.com.").prepend("mail")->toText() == "mail.example.com.");
   CHECK(nameOf("example.com.").prepend(std::string(64, 'x')).error().is(WireError::LabelTooLong));
+  auto relative = Name().prepend("www");
+  REQUIRE(relative.ok());
+  CHECK(relative->toText() == "www");
+  CHECK(relative->concat(nameOf("example.org."))->toText() == "www.example.org.");
   auto rel = nameOf("www.").concat(nameOf("example.org."));
   REQUIRE(rel.ok());
   CHECK(rel->toText() == "www.example.org.");
