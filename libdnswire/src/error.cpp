@@ -20,22 +20,38 @@ std::error_code make_error_code(WireError e) noexcept { return {static_cast<int>
 
 const char* describe(WireError e) noexcept {
   switch (e) {
-    case WireError::Ok: return "no error";
-    case WireError::Truncated: return "message truncated";
-    case WireError::ShortHeader: return "header shorter than 12 bytes";
-    case WireError::LabelTooLong: return "label longer than 63 octets";
-    case WireError::NameTooLong: return "name longer than 255 octets";
-    case WireError::BadLabelType: return "reserved label type";
-    case WireError::PointerForward: return "compression pointer does not point backwards";
-    case WireError::PointerLoop: return "too many compression pointers";
-    case WireError::RdataLength: return "RDATA does not match RDLENGTH";
-    case WireError::TrailingBytes: return "trailing bytes after the last record";
-    case WireError::BadQuestionCount: return "query without exactly one question";
-    case WireError::BadOpt: return "misplaced or repeated OPT record";
-    case WireError::BadRdata: return "malformed RDATA";
-    case WireError::BadText: return "malformed presentation text";
-    case WireError::UnknownType: return "unknown type mnemonic";
-    case WireError::NoSpace: return "message size limit reached";
+    case WireError::Ok:
+      return "no error";
+    case WireError::Truncated:
+      return "message truncated";
+    case WireError::ShortHeader:
+      return "header shorter than 12 bytes";
+    case WireError::LabelTooLong:
+      return "label longer than 63 octets";
+    case WireError::NameTooLong:
+      return "name longer than 255 octets";
+    case WireError::BadLabelType:
+      return "reserved label type";
+    case WireError::PointerForward:
+      return "compression pointer does not point backwards";
+    case WireError::PointerLoop:
+      return "too many compression pointers";
+    case WireError::RdataLength:
+      return "RDATA does not match RDLENGTH";
+    case WireError::TrailingBytes:
+      return "trailing bytes after the last record";
+    case WireError::BadQuestionCount:
+      return "query without exactly one question";
+    case WireError::BadOpt:
+      return "misplaced or repeated OPT record";
+    case WireError::BadRdata:
+      return "malformed RDATA";
+    case WireError::BadText:
+      return "malformed presentation text";
+    case WireError::UnknownType:
+      return "unknown type mnemonic";
+    case WireError::NoSpace:
+      return "message size limit reached";
   }
   return "unknown error";
 }

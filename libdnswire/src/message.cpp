@@ -40,18 +40,24 @@ uint16_t Message::rcode() const {
 
 std::vector<ResourceRecord>& Message::section(Section s) {
   switch (s) {
-    case Section::Answer: return answers;
-    case Section::Authority: return authority;
-    case Section::Additional: break;
+    case Section::Answer:
+      return answers;
+    case Section::Authority:
+      return authority;
+    case Section::Additional:
+      break;
   }
   return additional;
 }
 
 const std::vector<ResourceRecord>& Message::section(Section s) const {
   switch (s) {
-    case Section::Answer: return answers;
-    case Section::Authority: return authority;
-    case Section::Additional: break;
+    case Section::Answer:
+      return answers;
+    case Section::Authority:
+      return authority;
+    case Section::Additional:
+      break;
   }
   return additional;
 }

@@ -13,9 +13,12 @@ constexpr int kQuestionSection = 0;
 
 int sectionIndex(Section s) {
   switch (s) {
-    case Section::Answer: return 1;
-    case Section::Authority: return 2;
-    case Section::Additional: break;
+    case Section::Answer:
+      return 1;
+    case Section::Authority:
+      return 2;
+    case Section::Additional:
+      break;
   }
   return 3;
 }
@@ -229,7 +232,9 @@ bool MessageWriter::addEdns(const Edns& edns) {
   return true;
 }
 
-void MessageWriter::setRcode(uint16_t rcode) { flags_ = static_cast<uint16_t>((flags_ & ~0xFu) | (rcode & 0xF)); }
+void MessageWriter::setRcode(uint16_t rcode) {
+  flags_ = static_cast<uint16_t>((flags_ & ~0xFu) | (rcode & 0xF));
+}
 
 std::span<const uint8_t> MessageWriter::finish() {
   if (writer_.size() < kHeaderSize) return {};

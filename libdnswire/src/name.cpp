@@ -240,7 +240,8 @@ int Name::compareCanonical(const Name& other) const {
   uint8_t b[128];
   size_t na = 0;
   size_t nb = 0;
-  for (size_t pos = 0; pos < size_ && bytes_[pos] != 0 && na < 128; pos += 1 + static_cast<size_t>(bytes_[pos]))
+  for (size_t pos = 0; pos < size_ && bytes_[pos] != 0 && na < 128;
+       pos += 1 + static_cast<size_t>(bytes_[pos]))
     a[na++] = static_cast<uint8_t>(pos);
   for (size_t pos = 0; pos < other.size_ && other.bytes_[pos] != 0 && nb < 128;
        pos += 1 + static_cast<size_t>(other.bytes_[pos]))

@@ -15,7 +15,8 @@ Result<void> skipName(WireReader& reader) {
 namespace {
 
 bool emptyMetaRdata(uint16_t cls, uint16_t rdlength) {
-  return rdlength == 0 && (cls == static_cast<uint16_t>(RRClass::NONE) || cls == static_cast<uint16_t>(RRClass::ANY));
+  return rdlength == 0 &&
+         (cls == static_cast<uint16_t>(RRClass::NONE) || cls == static_cast<uint16_t>(RRClass::ANY));
 }
 
 inline WireError skipNameCode(WireReader& reader) {

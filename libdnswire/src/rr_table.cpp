@@ -1,13 +1,12 @@
 #include "dnswire/rr_table.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <array>
 #include <charconv>
 #include <cstring>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "dnswire/message_writer.hpp"
 #include "dnswire/packet_view.hpp"
@@ -50,12 +49,23 @@ bool parseTimeValue(std::string_view text, uint32_t& out) {
     if (!haveDigits) return false;
     uint64_t unit = 0;
     switch (c | 0x20) {
-      case 'w': unit = 604800; break;
-      case 'd': unit = 86400; break;
-      case 'h': unit = 3600; break;
-      case 'm': unit = 60; break;
-      case 's': unit = 1; break;
-      default: return false;
+      case 'w':
+        unit = 604800;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 's':
+        unit = 1;
+        break;
+      default:
+        return false;
     }
     total += current * unit;
     if (total > 0xFFFFFFFFULL) return false;
@@ -110,7 +120,8 @@ Result<RData> parseA(std::span<const Token> t, const Name&) {
   if (auto c = checkTokens(t, 1, "A"); !c) return c.error();
   A a;
   const std::string s(t[0].text);
-  if (t[0].quoted || inet_pton(AF_INET, s.c_str(), a.address.data()) != 1) return badText("bad IPv4 address: " + s);
+  if (t[0].quoted || inet_pton(AF_INET, s.c_str(), a.address.data()) != 1)
+    return badText("bad IPv4 address: " + s);
   return a;
 }
 WireError validateA(WireReader& r) { return r.skip(4) ? WireError::Ok : WireError::Truncated; }
@@ -124,7 +135,9 @@ Result<RData> decodeAaaa(WireReader& r) {
   std::memcpy(a.address.data(), b.data(), 16);
   return a;
 }
-bool encodeAaaa(const RData& d, WireWriter& w, NameCompressor*) { return w.writeBytes(std::get<Aaaa>(d).address); }
+bool encodeAaaa(const RData& d, WireWriter& w, NameCompressor*) {
+  return w.writeBytes(std::get<Aaaa>(d).address);
+}
 std::string textAaaa(const RData& d) {
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(AF_INET6, std::get<Aaaa>(d).address.data(), buf, sizeof buf);
@@ -134,7 +147,8 @@ Result<RData> parseAaaa(std::span<const Token> t, const Name&) {
   if (auto c = checkTokens(t, 1, "AAAA"); !c) return c.error();
   Aaaa a;
   const std::string s(t[0].text);
-  if (t[0].quoted || inet_pton(AF_INET6, s.c_str(), a.address.data()) != 1) return badText("bad IPv6 address: " + s);
+  if (t[0].quoted || inet_pton(AF_INET6, s.c_str(), a.address.data()) != 1)
+    return badText("bad IPv6 address: " + s);
   return a;
 }
 WireError validateAaaa(WireReader& r) { return r.skip(16) ? WireError::Ok : WireError::Truncated; }
@@ -308,7 +322,8 @@ Result<RData> decodeSrv(WireReader& r) {
 }
 bool encodeSrv(const RData& d, WireWriter& w, NameCompressor*) {
   const auto& s = std::get<Srv>(d);
-  return w.writeU16(s.priority) && w.writeU16(s.weight) && w.writeU16(s.port) && writeNameUncompressed(w, s.target);
+  return w.writeU16(s.priority) && w.writeU16(s.weight) && w.writeU16(s.port) &&
+         writeNameUncompressed(w, s.target);
 }
 std::string textSrv(const RData& d) {
   const auto& s = std::get<Srv>(d);
@@ -347,7 +362,8 @@ Result<RData> decodeOpt(WireReader& r) {
 bool encodeOpt(const RData& d, WireWriter& w, NameCompressor*) {
   for (const auto& o : std::get<Opt>(d).options) {
     if (o.data.size() > 0xFFFF) return false;
-    if (!w.writeU16(o.code) || !w.writeU16(static_cast<uint16_t>(o.data.size())) || !w.writeBytes(o.data)) return false;
+    if (!w.writeU16(o.code) || !w.writeU16(static_cast<uint16_t>(o.data.size())) || !w.writeBytes(o.data))
+      return false;
   }
   return true;
 }
@@ -378,7 +394,8 @@ Result<RData> decodeTsig(WireReader& r) {
   t.mac.assign(mac.begin(), mac.end());
   uint16_t otherLen = 0;
   std::span<const uint8_t> other;
-  if (!r.readU16(t.originalId) || !r.readU16(t.error) || !r.readU16(otherLen) || !r.readBytes(otherLen, other))
+  if (!r.readU16(t.originalId) || !r.readU16(t.error) || !r.readU16(otherLen) ||
+      !r.readBytes(otherLen, other))
     return WireError::Truncated;
   t.otherData.assign(other.begin(), other.end());
   return t;
@@ -389,7 +406,8 @@ bool encodeTsig(const RData& d, WireWriter& w, NameCompressor*) {
   return writeNameUncompressed(w, t.algorithm) && w.writeU16(static_cast<uint16_t>(t.timeSigned >> 32)) &&
          w.writeU32(static_cast<uint32_t>(t.timeSigned)) && w.writeU16(t.fudge) &&
          w.writeU16(static_cast<uint16_t>(t.mac.size())) && w.writeBytes(t.mac) && w.writeU16(t.originalId) &&
-         w.writeU16(t.error) && w.writeU16(static_cast<uint16_t>(t.otherData.size())) && w.writeBytes(t.otherData);
+         w.writeU16(t.error) && w.writeU16(static_cast<uint16_t>(t.otherData.size())) &&
+         w.writeBytes(t.otherData);
 }
 
 constexpr std::pair<uint16_t, std::string_view> kTsigErrors[] = {
@@ -462,7 +480,8 @@ WireError validateTsig(WireReader& r) {
   if (WireError e = skipRdataName(r); e != WireError::Ok) return e;
   uint16_t macSize = 0;
   uint16_t otherLen = 0;
-  if (!r.skip(8) || !r.readU16(macSize) || !r.skip(macSize) || !r.skip(4) || !r.readU16(otherLen) || !r.skip(otherLen))
+  if (!r.skip(8) || !r.readU16(macSize) || !r.skip(macSize) || !r.skip(4) || !r.readU16(otherLen) ||
+      !r.skip(otherLen))
     return WireError::Truncated;
   return WireError::Ok;
 }
@@ -474,10 +493,13 @@ Result<RData> decodeOpaque(WireReader& r) {
   (void)r.readBytes(r.remaining(), b);
   return Opaque{std::vector<uint8_t>(b.begin(), b.end())};
 }
-bool encodeOpaque(const RData& d, WireWriter& w, NameCompressor*) { return w.writeBytes(std::get<Opaque>(d).bytes); }
+bool encodeOpaque(const RData& d, WireWriter& w, NameCompressor*) {
+  return w.writeBytes(std::get<Opaque>(d).bytes);
+}
 std::string textOpaque(const RData& d) { return genericRdataText(std::get<Opaque>(d).bytes); }
 Result<RData> parseOpaque(std::span<const Token> t, const Name&) {
-  if (t.empty() || t[0].quoted || t[0].text != "\\#") return badText("unknown type needs \\# RDATA (RFC 3597)");
+  if (t.empty() || t[0].quoted || t[0].text != "\\#")
+    return badText("unknown type needs \\# RDATA (RFC 3597)");
   return rdataFromGenericText(RRType{0}, t);
 }
 WireError validateOpaque(WireReader& r) {
@@ -514,8 +536,9 @@ constexpr RRTypeInfo kRows[] = {
     DNS_ROW(A, "A", false, decodeA, encodeA, textA, parseA, validateA),
     DNS_ROW(NS, "NS", true, (decodeOneName<Ns, &Ns::nsdname>), (encodeOneName<Ns, &Ns::nsdname>),
             (textOneName<Ns, &Ns::nsdname>), (parseOneName<Ns, &Ns::nsdname>), validateOneName),
-    DNS_ROW(CNAME, "CNAME", true, (decodeOneName<Cname, &Cname::target>), (encodeOneName<Cname, &Cname::target>),
-            (textOneName<Cname, &Cname::target>), (parseOneName<Cname, &Cname::target>), validateOneName),
+    DNS_ROW(CNAME, "CNAME", true, (decodeOneName<Cname, &Cname::target>),
+            (encodeOneName<Cname, &Cname::target>), (textOneName<Cname, &Cname::target>),
+            (parseOneName<Cname, &Cname::target>), validateOneName),
     DNS_ROW(SOA, "SOA", true, decodeSoa, encodeSoa, textSoa, parseSoa, validateSoa),
     DNS_ROW(PTR, "PTR", true, (decodeOneName<Ptr, &Ptr::target>), (encodeOneName<Ptr, &Ptr::target>),
             (textOneName<Ptr, &Ptr::target>), (parseOneName<Ptr, &Ptr::target>), validateOneName),
@@ -528,8 +551,8 @@ constexpr RRTypeInfo kRows[] = {
 };
 #undef DNS_ROW
 
-constexpr RRTypeInfo kGenericRow{RRType{0},   "",         false,         decodeOpaque,
-                             encodeOpaque, textOpaque, parseOpaque, validateOpaque};
+constexpr RRTypeInfo kGenericRow{RRType{0},    "",         false,       decodeOpaque,
+                                 encodeOpaque, textOpaque, parseOpaque, validateOpaque};
 
 // Direct index for the codes below 256 (every row's code is); built at compile time so
 // that lookups from other static initializers are safe.
@@ -543,8 +566,11 @@ constexpr std::array<const RRTypeInfo*, 256> kIndex = [] {
 constexpr std::pair<RRType, std::string_view> kMetaTypes[] = {
     {RRType::IXFR, "IXFR"}, {RRType::AXFR, "AXFR"}, {RRType::ANY, "ANY"}};
 
-constexpr std::pair<RRClass, std::string_view> kClasses[] = {
-    {RRClass::IN, "IN"}, {RRClass::CH, "CH"}, {RRClass::HS, "HS"}, {RRClass::NONE, "NONE"}, {RRClass::ANY, "ANY"}};
+constexpr std::pair<RRClass, std::string_view> kClasses[] = {{RRClass::IN, "IN"},
+                                                             {RRClass::CH, "CH"},
+                                                             {RRClass::HS, "HS"},
+                                                             {RRClass::NONE, "NONE"},
+                                                             {RRClass::ANY, "ANY"}};
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -616,7 +642,8 @@ std::string genericRdataText(std::span<const uint8_t> rdata) {
 }
 
 Result<RData> rdataFromGenericText(RRType type, std::span<const Token> tokens) {
-  if (tokens.size() < 2 || tokens[0].text != "\\#") return badText("generic RDATA must start with \\# <length>");
+  if (tokens.size() < 2 || tokens[0].text != "\\#")
+    return badText("generic RDATA must start with \\# <length>");
   uint16_t length = 0;
   if (tokens[1].quoted || !parseNumber(tokens[1].text, length)) return badText("bad generic RDATA length");
   std::string hex;

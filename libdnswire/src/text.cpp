@@ -33,8 +33,8 @@ constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 
 std::string toText(const ResourceRecord& rr) {
   const RRTypeInfo& info = typeInfo(rr.type);
-  return fmt::format("{}\t{}\t{}\t{}\t{}", rr.owner.toText(), rr.ttl, classToText(rr.cls), typeToText(rr.type),
-                     info.toText(rr.data));
+  return fmt::format("{}\t{}\t{}\t{}\t{}", rr.owner.toText(), rr.ttl, classToText(rr.cls),
+                     typeToText(rr.type), info.toText(rr.data));
 }
 
 std::string quoteCharacterString(std::string_view bytes) {
@@ -156,7 +156,8 @@ std::string toBase64(std::span<const uint8_t> bytes) {
   s.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t v = static_cast<uint32_t>(bytes[i]) << 16 | static_cast<uint32_t>(bytes[i + 1]) << 8 | bytes[i + 2];
+    const uint32_t v =
+        static_cast<uint32_t>(bytes[i]) << 16 | static_cast<uint32_t>(bytes[i + 1]) << 8 | bytes[i + 2];
     s.push_back(kBase64Alphabet[v >> 18]);
     s.push_back(kBase64Alphabet[(v >> 12) & 63]);
     s.push_back(kBase64Alphabet[(v >> 6) & 63]);

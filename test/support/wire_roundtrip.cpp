@@ -109,7 +109,9 @@ int encodeMode() {
         error = rr.error().message() + ": " + rest;
         continue;
       }
-      const Section s = tag == "AN" ? Section::Answer : tag == "NS" ? Section::Authority : Section::Additional;
+      const Section s = tag == "AN"   ? Section::Answer
+                        : tag == "NS" ? Section::Authority
+                                      : Section::Additional;
       m.section(s).push_back(std::move(*rr));
     } else {
       error = "unknown line: " + line;

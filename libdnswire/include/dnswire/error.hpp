@@ -68,9 +68,9 @@ class [[nodiscard]] Result {
   // Anything T can be built from (e.g. one alternative of a variant T), so that
   // `return A{...};` works in a function returning Result<RData>.
   template <class U>
-    requires(!std::is_same_v<std::remove_cvref_t<U>, T> && !std::is_same_v<std::remove_cvref_t<U>, Result> &&
-             !std::is_constructible_v<Error, U &&> && std::is_constructible_v<T, U &&>)
-  Result(U&& value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}
+  requires(!std::is_same_v<std::remove_cvref_t<U>, T> && !std::is_same_v<std::remove_cvref_t<U>, Result> &&
+           !std::is_constructible_v<Error, U&&> && std::is_constructible_v<T, U&&>) Result(U&& value)
+      : v_(std::in_place_index<0>, std::forward<U>(value)) {}
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }

@@ -32,7 +32,7 @@ class NameCompressor {
 
   static constexpr size_t kMaxEntries = 128;
   WireWriter* writer_;
-  uint16_t offsets_[kMaxEntries]{};  // where a written name (or one of its suffixes) starts
+  uint16_t offsets_[kMaxEntries]{};     // where a written name (or one of its suffixes) starts
   uint8_t labelCounts_[kMaxEntries]{};  // how many labels that suffix has: a cheap filter
   size_t count_ = 0;
 };

@@ -3,8 +3,8 @@
 // query path can parse and compare names without allocating.
 
 #include <array>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <string>
@@ -23,7 +23,9 @@ class Name {
   Name() = default;
   // Copies only the bytes in use: names are copied often on the query path and most are
   // far shorter than the 255-byte storage.
-  Name(const Name& other) noexcept : size_(other.size_) { std::memcpy(bytes_.data(), other.bytes_.data(), size_); }
+  Name(const Name& other) noexcept : size_(other.size_) {
+    std::memcpy(bytes_.data(), other.bytes_.data(), size_);
+  }
   Name& operator=(const Name& other) noexcept {
     size_ = other.size_;
     std::memmove(bytes_.data(), other.bytes_.data(), size_);

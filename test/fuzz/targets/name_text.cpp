@@ -1,6 +1,6 @@
 // Names: text -> name -> text -> name is stable; the wire decoder and the skipper agree.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string_view>
 

@@ -18,9 +18,9 @@ void check(bool condition) {
   if (!condition) std::abort();
 }
 
-constexpr RRType kTypes[] = {RRType::A,   RRType::NS,  RRType::CNAME, RRType::SOA, RRType::PTR,
-                             RRType::MX,  RRType::TXT, RRType::AAAA,  RRType::SRV, RRType::OPT,
-                             RRType::TSIG, RRType{65280}};
+constexpr RRType kTypes[] = {RRType::A,   RRType::NS,  RRType::CNAME, RRType::SOA,
+                             RRType::PTR, RRType::MX,  RRType::TXT,   RRType::AAAA,
+                             RRType::SRV, RRType::OPT, RRType::TSIG,  RRType{65280}};
 
 }  // namespace
 

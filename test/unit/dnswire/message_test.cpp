@@ -135,7 +135,8 @@ TEST_CASE("parseQuery indexes a query without decoding records", "[unit]") {
 TEST_CASE("records print as dig does", "[unit]") {
   CHECK(toText(record("example.com.", RRType::MX, 300, "10 mail.example.com.")) ==
         "example.com.\t300\tIN\tMX\t10 mail.example.com.");
-  CHECK(toText(record("example.com.", RRType::TXT, 60, "\"a b\" c")) == "example.com.\t60\tIN\tTXT\t\"a b\" \"c\"");
+  CHECK(toText(record("example.com.", RRType::TXT, 60, "\"a b\" c")) ==
+        "example.com.\t60\tIN\tTXT\t\"a b\" \"c\"");
   CHECK(toText(record("x.example.", RRType{65280}, 60, "\\# 4 0a000001")) ==
         "x.example.\t60\tIN\tTYPE65280\t\\# 4 0A000001");
   CHECK(toText(record("x.example.", RRType::A, 60, "\\# 4 0a000001")) == "x.example.\t60\tIN\tA\t10.0.0.1");
@@ -188,7 +189,8 @@ TEST_CASE("a rolled-back RRset leaves no compression targets behind", "[unit]") 
   // Too large as a whole: the first record (with a new name) is written, then undone.
   std::vector<ResourceRecord> big;
   for (int i = 0; i < 3; ++i)
-    big.push_back(record("some.long.owner.name.example.", RRType::TXT, 60, "\"" + std::string(60, 'x') + "\""));
+    big.push_back(
+        record("some.long.owner.name.example.", RRType::TXT, 60, "\"" + std::string(60, 'x') + "\""));
   CHECK_FALSE(w.addRRset(Section::Answer, big));
   CHECK(w.count(1) == 0);
   // This name would compress against the undone owner if it were still remembered.
@@ -208,7 +210,8 @@ TEST_CASE("room reserved for OPT is kept until addEdns", "[unit]") {
   w.reserve(11);
   REQUIRE(w.addQuestion({nameOf("example."), RRType::TXT, RRClass::IN}));  // 12 + 13 = 25 bytes
   // 25 + 2 (owner pointer) + 10 + 61 = 98: fits 100, but not 100 - 11 kept for the OPT.
-  CHECK_FALSE(w.add(Section::Answer, record("example.", RRType::TXT, 60, "\"" + std::string(60, 'y') + "\"")));
+  CHECK_FALSE(
+      w.add(Section::Answer, record("example.", RRType::TXT, 60, "\"" + std::string(60, 'y') + "\"")));
   REQUIRE(w.add(Section::Answer, record("example.", RRType::TXT, 60, "\"" + std::string(30, 'y') + "\"")));
   Edns edns;
   edns.udpSize = 1232;

@@ -88,8 +88,9 @@ TEST_CASE("name hierarchy helpers", "[unit]") {
 
 TEST_CASE("canonical order follows RFC 4034 6.1", "[unit]") {
   // The example list of RFC 4034 §6.1, in order.
-  const char* ordered[] = {"example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.", "zABC.a.EXAMPLE.",
-                           "z.example.", "\\001.z.example.", "*.z.example.", "\\200.z.example."};
+  const char* ordered[] = {"example.",         "a.example.",      "yljkjljk.a.example.",
+                           "Z.a.example.",     "zABC.a.EXAMPLE.", "z.example.",
+                           "\\001.z.example.", "*.z.example.",    "\\200.z.example."};
   for (size_t i = 0; i + 1 < std::size(ordered); ++i) {
     INFO(ordered[i] << " < " << ordered[i + 1]);
     CHECK(nameOf(ordered[i]).compareCanonical(nameOf(ordered[i + 1])) < 0);

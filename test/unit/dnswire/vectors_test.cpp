@@ -61,7 +61,8 @@ std::vector<Row> loadRows(const std::string& only = {}) {
         current->prints = trim(line.substr(colon + 1));
         continue;
       }
-      if (key == "header" || key == "question" || key == "answer" || key == "authority" || key == "additional") {
+      if (key == "header" || key == "question" || key == "answer" || key == "authority" ||
+          key == "additional") {
         current->fields.emplace_back(key, trim(line.substr(colon + 1)));
         continue;
       }
@@ -115,19 +116,27 @@ std::string printed(const ResourceRecord& rr) {
 // The record as the only one of a message: in the answer section, or for OPT (which may
 // only be there, RFC 6891 §6.1.1) in the additional section.
 std::vector<uint8_t> withHeader(const std::vector<uint8_t>& record, bool additional) {
-  std::vector<uint8_t> m = {0, 0, 0, 0, 0, 0, 0, additional ? uint8_t{0} : uint8_t{1}, 0, 0, 0, additional ? uint8_t{1} : uint8_t{0}};
+  std::vector<uint8_t> m = {0, 0, 0, 0,
+                            0, 0, 0, additional ? uint8_t{0} : uint8_t{1},
+                            0, 0, 0, additional ? uint8_t{1} : uint8_t{0}};
   m.insert(m.end(), record.begin(), record.end());
   return m;
 }
 
 WireError errorNamed(const std::string& name) {
   static const std::map<std::string, WireError> kNames = {
-      {"Truncated", WireError::Truncated},         {"ShortHeader", WireError::ShortHeader},
-      {"LabelTooLong", WireError::LabelTooLong},   {"NameTooLong", WireError::NameTooLong},
-      {"BadLabelType", WireError::BadLabelType},   {"PointerForward", WireError::PointerForward},
-      {"PointerLoop", WireError::PointerLoop},     {"RdataLength", WireError::RdataLength},
-      {"TrailingBytes", WireError::TrailingBytes}, {"BadQuestionCount", WireError::BadQuestionCount},
-      {"BadOpt", WireError::BadOpt},               {"BadRdata", WireError::BadRdata},
+      {"Truncated", WireError::Truncated},
+      {"ShortHeader", WireError::ShortHeader},
+      {"LabelTooLong", WireError::LabelTooLong},
+      {"NameTooLong", WireError::NameTooLong},
+      {"BadLabelType", WireError::BadLabelType},
+      {"PointerForward", WireError::PointerForward},
+      {"PointerLoop", WireError::PointerLoop},
+      {"RdataLength", WireError::RdataLength},
+      {"TrailingBytes", WireError::TrailingBytes},
+      {"BadQuestionCount", WireError::BadQuestionCount},
+      {"BadOpt", WireError::BadOpt},
+      {"BadRdata", WireError::BadRdata},
   };
   auto it = kNames.find(name);
   REQUIRE(it != kNames.end());
@@ -183,7 +192,9 @@ TEST_CASE("message vectors: fields <-> exact wire bytes", "[vector]") {
         in >> name >> cls >> type;
         m.questions.push_back({*Name::fromText(name), *typeFromText(type), *classFromText(cls)});
       } else {
-        const Section s = key == "answer" ? Section::Answer : key == "authority" ? Section::Authority : Section::Additional;
+        const Section s = key == "answer"      ? Section::Answer
+                          : key == "authority" ? Section::Authority
+                                               : Section::Additional;
         m.section(s).push_back(parseRecordText(value));
       }
     }
@@ -220,7 +231,8 @@ TEST_CASE("malformed vectors fail with their error", "[vector]") {
     auto message = parseMessage(row.wire);
     if (which == "both") {
       REQUIRE_FALSE(message.ok());
-      CHECK(describe(static_cast<WireError>(message.error().code.value())) == std::string(describe(expected)));
+      CHECK(describe(static_cast<WireError>(message.error().code.value())) ==
+            std::string(describe(expected)));
     } else {
       CHECK(message.ok());
     }
