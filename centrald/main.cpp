@@ -133,6 +133,8 @@ int main(int argc, char** argv) {
     options.listen = config->listen;
     options.threads = config->threads;
     server::Server dnsServer(options, [&deps](const server::WorkerEnv& env) { return centrald::buildPipeline(deps, env); });
+    // The writer runs before the first query can arrive (an ADD must never find it absent).
+    addService.start();
     if (auto started = dnsServer.start(); !started) return fail(started.error().message());
 
     // The runtime logs the addresses it listens on; this line says what is served.
@@ -141,7 +143,6 @@ int main(int argc, char** argv) {
                     config->db);
 
     watcher.start();
-    addService.start();
     const int signal = dnsServer.run();
     addService.stop();
     watcher.stop();
