@@ -4,6 +4,8 @@
 //   wire_roundtrip decode [MAX]  each line: a message in hex. Prints "OK <hex>" with the
 //                           message parsed and written again (cut to MAX bytes, default
 //                           65535), or "ERR <reason>".
+//   wire_roundtrip text     each line: a message in hex. Prints every record (OPT aside) as
+//                           toText() does, one per line, then "." after each message.
 //   wire_roundtrip encode   blocks of lines, each ended by ".":  "H <id> <flags>",
 //                           "Q <name> <class> <type>", "AN|NS|AR <owner> <ttl> <class> <type>
 //                           <rdata>". Prints "OK <hex>" with the message written, or "ERR <reason>".
@@ -41,6 +43,29 @@ int decodeMode(size_t maxSize) {
       continue;
     }
     std::cout << "OK " << lowerHex(writeMessage(*message, maxSize)) << "\n";
+  }
+  return 0;
+}
+
+// Each record of each message (answer, authority, additional; OPT left out) as toText()
+// prints it, one per line; a line "." ends each message.
+int textMode() {
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    auto bytes = fromHex(line);
+    if (!bytes) {
+      std::cout << "ERR bad hex\n.\n";
+      continue;
+    }
+    auto message = parseMessage(*bytes);
+    if (!message) {
+      std::cout << "ERR " << message.error().message() << "\n.\n";
+      continue;
+    }
+    for (Section s : {Section::Answer, Section::Authority, Section::Additional})
+      for (const auto& rr : message->section(s))
+        if (rr.type != RRType::OPT) std::cout << toText(rr) << "\n";
+    std::cout << ".\n";
   }
   return 0;
 }
@@ -127,6 +152,7 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "decode") return decodeMode(argc > 2 ? std::stoul(argv[2]) : kMaxMessageSize);
   if (mode == "encode") return encodeMode();
-  std::fprintf(stderr, "usage: wire_roundtrip decode [MAX] | encode < input\n");
+  if (mode == "text") return textMode();
+  std::fprintf(stderr, "usage: wire_roundtrip decode [MAX] | text | encode < input\n");
   return 2;
 }
