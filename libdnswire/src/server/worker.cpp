@@ -111,11 +111,10 @@ QueryContext& Worker::acquireContext() {
 }
 
 void Worker::releaseContext(QueryContext& ctx) {
-  if (ctx.suspended()) {
-    ctx.endSuspension();
-    --suspended_;
-  }
-  ctx.reset();  // bumps the generation: stale tokens see nothing
+  if (ctx.suspended()) --suspended_;
+  // Bumps the generation: stale tokens see nothing. The fields are cleared by reset()
+  // when the context is next acquired.
+  ctx.endSuspension();
   free_.push_back(ctx.slot());
 }
 
@@ -166,6 +165,10 @@ Verdict Worker::drive(QueryContext& ctx, size_t from) {
     }
     if (verdict == Verdict::Suspend && !ctx.suspended()) {
       // Suspend without a token (the pool was full and the stage did not check).
+      if (shouldLog(tokenlessSuspends_)) {
+        logWarning("worker {}: a stage suspended without a token ({} times); answered SERVFAIL", index_,
+                   tokenlessSuspends_);
+      }
       verdict = respondWithError(ctx, dnswire::Rcode::ServFail);
     }
     if (verdict != Verdict::Suspend) {

@@ -130,6 +130,7 @@ class Worker final : public ContextOwner {
   size_t openConnections_ = 0;
   uint64_t oversizeDrops_ = 0;
   uint64_t acceptFailures_ = 0;
+  uint64_t tokenlessSuspends_ = 0;
   bool shuttingDown_ = false;
 
   // A resume() for another query that arrives while a pipeline is running on this worker

@@ -1,5 +1,7 @@
 #include "dnswire/server/server.hpp"
 
+#include <arpa/inet.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <map>
@@ -575,4 +577,42 @@ TEST_CASE("TCP answers what was asked before the client half-closed, then closes
   }
   CHECK(ids == std::set<uint16_t>{1, 2});
   CHECK(client.waitForClose(1000ms));
+}
+
+TEST_CASE("Server binds 127.0.0.1:PORT beside a wildcard UDP socket on PORT (mDNS)", "[unit]") {
+  // What an mDNS responder does on *:5353: a UDP socket on the wildcard address with
+  // SO_REUSEADDR. Unicast queries to 127.0.0.1 must still reach the server.
+  int mdns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(mdns >= 0);
+  int one = 1;
+  REQUIRE(::setsockopt(mdns, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  any.sin_addr.s_addr = htonl(INADDR_ANY);
+  any.sin_port = 0;
+  REQUIRE(::bind(mdns, reinterpret_cast<sockaddr*>(&any), sizeof any) == 0);
+  socklen_t len = sizeof any;
+  REQUIRE(::getsockname(mdns, reinterpret_cast<sockaddr*>(&any), &len) == 0);
+  uint16_t port = ntohs(any.sin_port);
+
+  auto options = testOptions(2);
+  options.listen = {SocketAddress::loopbackV4(port)};
+  Server server(options, echoPipeline);
+  auto started = server.start();
+  if (!started.ok()) ::close(mdns);
+  INFO((started.ok() ? std::string() : started.error().message()));
+  REQUIRE(started.ok());
+  std::thread t([&] { server.run(); });
+  UdpClient client(SocketAddress::loopbackV4(port));
+  std::set<uint16_t> ids;
+  for (uint16_t id = 1; id <= 10; ++id) {
+    REQUIRE(client.send(makeQuery(id)));
+    auto reply = client.receive();
+    if (reply) ids.insert(idOf(*reply));
+  }
+  server.stop();
+  t.join();
+  CHECK(ids.size() == 10);
+  CHECK_FALSE(servertest::waitReadable(mdns, std::chrono::milliseconds(0)));  // nothing went to "mDNS"
+  ::close(mdns);
 }
