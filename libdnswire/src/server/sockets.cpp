@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -47,9 +48,78 @@ Result<UniqueFd> openBound(const SocketAddress& address, int type, bool reusePor
 
 }  // namespace
 
+bool isWildcard(const SocketAddress& address) {
+  auto bytes = address.addressBytes();
+  if (bytes.empty()) return false;
+  return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
+SocketAddress destinationFromPktinfo(const msghdr& message, int family, uint16_t port) {
+  SocketAddress out;
+  for (const cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&message), const_cast<cmsghdr*>(c))) {
+    if (family == AF_INET && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      sockaddr_in sin{};
+      sin.sin_family = AF_INET;
+      sin.sin_addr = info.ipi_addr;  // the header's destination address
+      sin.sin_port = htons(port);
+      return SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+    }
+    if (family == AF_INET6 && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      sockaddr_in6 sin6{};
+      sin6.sin6_family = AF_INET6;
+      sin6.sin6_addr = info.ipi6_addr;
+      sin6.sin6_port = htons(port);
+      sin6.sin6_scope_id = info.ipi6_ifindex;
+      return SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
+    }
+  }
+  return out;
+}
+
+size_t buildPktinfo(const SocketAddress& local, PktinfoBuffer& buffer) {
+  std::memset(buffer.data, 0, sizeof buffer.data);
+  msghdr fake{};
+  fake.msg_control = buffer.data;
+  fake.msg_controllen = sizeof buffer.data;
+  cmsghdr* c = CMSG_FIRSTHDR(&fake);
+  if (local.isV4()) {
+    in_pktinfo info{};
+    info.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(local.sockaddrPtr())->sin_addr;
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    return CMSG_SPACE(sizeof info);
+  }
+  if (local.isV6()) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(local.sockaddrPtr());
+    in6_pktinfo info{};
+    info.ipi6_addr = sin6->sin6_addr;
+    info.ipi6_ifindex = sin6->sin6_scope_id;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    return CMSG_SPACE(sizeof info);
+  }
+  return 0;
+}
+
 Result<UniqueFd> openUdpSocket(const SocketAddress& address, int bufferBytes) {
   auto fd = openBound(address, SOCK_DGRAM, true);
   if (!fd) return fd;
+  if (isWildcard(address)) {
+    // A reply must come from the address the query went to, or the client discards it
+    // (RFC 5452 §3): learn that address per datagram.
+    bool ok = address.isV4() ? setFlag(fd->get(), IPPROTO_IP, IP_PKTINFO)
+                             : setFlag(fd->get(), IPPROTO_IPV6, IPV6_RECVPKTINFO);
+    if (!ok) return bindError(address, errno);
+  }
   if (bufferBytes > 0) {
     // Best effort: the kernel clamps to net.core.{r,w}mem_max.
     setFlag(fd->get(), SOL_SOCKET, SO_RCVBUF, bufferBytes);

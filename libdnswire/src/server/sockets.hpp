@@ -1,6 +1,11 @@
 #pragma once
 // Socket set-up for the listeners (internal to dnswire_server).
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+
 #include "dnswire/error.hpp"
 #include "dnswire/server/address.hpp"
 
@@ -38,6 +43,23 @@ Result<UniqueFd> openTcpListener(const SocketAddress& address, bool reusePort, i
 // A TCP socket bound to `address` without SO_REUSEPORT and not listening: succeeds only
 // when nobody else listens there. Fills `bound` with the address actually bound.
 Result<UniqueFd> probeTcpBind(const SocketAddress& address, SocketAddress& bound);
+
+// True for 0.0.0.0 and ::, where replies need IP_PKTINFO to leave from the address the
+// query was sent to.
+bool isWildcard(const SocketAddress& address);
+
+// Control-message room for one IPv4 or IPv6 packet-info record.
+struct alignas(cmsghdr) PktinfoBuffer {
+  uint8_t data[CMSG_SPACE(sizeof(in6_pktinfo))];
+};
+
+// The destination address of a datagram received with packet info, with `port`; unset
+// when the message carries none. For IPv6 the interface index goes into the scope id.
+SocketAddress destinationFromPktinfo(const msghdr& message, int family, uint16_t port);
+
+// Fills `buffer` with a packet-info record that makes a reply leave from `local`;
+// returns the control length to put in msg_controllen (0 when `local` is unset).
+size_t buildPktinfo(const SocketAddress& local, PktinfoBuffer& buffer);
 
 // "cannot bind ADDR: reason".
 Error bindError(const SocketAddress& address, int err);

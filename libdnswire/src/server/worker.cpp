@@ -51,6 +51,9 @@ Worker::Worker(size_t index, const ServerOptions& options, std::vector<ListenSoc
   sendMsgs_.resize(batch_);
   sendIov_.resize(batch_);
   sendContexts_.resize(batch_);
+  recvControl_.resize(batch_);
+  sendControl_.resize(batch_);
+  for (const auto& s : sockets_) wildcard_.push_back(isWildcard(s.address));
   // Enough contexts for a full batch plus one TCP query, so that the steady state never
   // allocates; more are made only while suspended queries pile up.
   contexts_.reserve(batch_ + 1 + std::min<size_t>(options.maxSuspendedPerWorker, 4096));
@@ -119,10 +122,10 @@ void Worker::releaseContext(QueryContext& ctx) {
 }
 
 void Worker::prepare(QueryContext& ctx, std::span<const uint8_t> request, const SocketAddress& client,
-                     size_t listener, Transport transport) {
+                     const SocketAddress& local, Transport transport) {
   ctx.request = request;
   ctx.client = client;
-  ctx.local = sockets_[listener].address;
+  ctx.local = local;
   ctx.transport = transport;
   ctx.received = clock_->now();
   ctx.deadline = ctx.received + std::chrono::duration_cast<Clock::Duration>(options_.queryTimeout);
@@ -264,8 +267,18 @@ void Worker::completeSuspended(QueryContext& ctx, Verdict verdict) {
   if (ctx.transport == Transport::Udp) {
     if (verdict == Verdict::Respond && udpResponseAcceptable(ctx)) {
       const auto& s = sockets_[ctx.route];
-      ssize_t n = ::sendto(s.udp.get(), ctx.response().data(), ctx.responseSize, MSG_DONTWAIT,
-                           ctx.client.sockaddrPtr(), ctx.client.length());
+      iovec iov{ctx.responseBuffer().data(), ctx.responseSize};
+      msghdr msg{};
+      msg.msg_name = ctx.client.sockaddrPtr();
+      msg.msg_namelen = ctx.client.length();
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      PktinfoBuffer control;
+      if (wildcard_[ctx.route]) {
+        msg.msg_controllen = buildPktinfo(ctx.local, control);
+        if (msg.msg_controllen > 0) msg.msg_control = control.data;
+      }
+      ssize_t n = ::sendmsg(s.udp.get(), &msg, MSG_DONTWAIT);
       if (n < 0)
         logQuery("worker {}: send to {} failed: {}", index_, ctx.client.toString(), std::strerror(errno));
     }
@@ -289,6 +302,8 @@ void Worker::completeSuspended(QueryContext& ctx, Verdict verdict) {
 
 void Worker::onUdpReadable(size_t listener) {
   int fd = sockets_[listener].udp.get();
+  const bool wildcard = wildcard_[listener];
+  const SocketAddress& listenAddress = sockets_[listener].address;
   for (int round = 0; round < kUdpBatchesPerEvent; ++round) {
     for (size_t i = 0; i < batch_; ++i) {
       recvIov_[i].iov_base = recvBuffer_.data() + i * kMaxUdpRequest;
@@ -298,6 +313,10 @@ void Worker::onUdpReadable(size_t listener) {
       recvMsgs_[i].msg_hdr.msg_iovlen = 1;
       recvMsgs_[i].msg_hdr.msg_name = &recvAddrs_[i];
       recvMsgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      if (wildcard) {
+        recvMsgs_[i].msg_hdr.msg_control = recvControl_[i].data;
+        recvMsgs_[i].msg_hdr.msg_controllen = sizeof recvControl_[i].data;
+      }
     }
     int n = ::recvmmsg(fd, recvMsgs_.data(), static_cast<unsigned>(batch_), MSG_DONTWAIT, nullptr);
     if (n <= 0) return;  // EAGAIN (drained) or a transient error: wait for the next event
@@ -310,8 +329,14 @@ void Worker::onUdpReadable(size_t listener) {
           SocketAddress::fromSockaddr(reinterpret_cast<const sockaddr*>(&recvAddrs_[i]), hdr.msg_namelen);
       if (!client.isSet()) continue;
       QueryContext& ctx = acquireContext();
-      prepare(ctx, {recvBuffer_.data() + static_cast<size_t>(i) * kMaxUdpRequest, recvMsgs_[i].msg_len},
-              client, listener, Transport::Udp);
+      std::span<const uint8_t> request(recvBuffer_.data() + static_cast<size_t>(i) * kMaxUdpRequest,
+                                       recvMsgs_[i].msg_len);
+      if (wildcard) {
+        SocketAddress local = destinationFromPktinfo(hdr, listenAddress.family(), listenAddress.port());
+        prepare(ctx, request, client, local.isSet() ? local : listenAddress, Transport::Udp);
+      } else {
+        prepare(ctx, request, client, listenAddress, Transport::Udp);
+      }
       ctx.route = listener;
       Verdict verdict = drive(ctx, 0);
       if (verdict == Verdict::Suspend) {
@@ -338,6 +363,13 @@ void Worker::sendUdpBatch(size_t listener, size_t count) {
     sendMsgs_[i].msg_hdr.msg_iovlen = 1;
     sendMsgs_[i].msg_hdr.msg_name = ctx.client.sockaddrPtr();
     sendMsgs_[i].msg_hdr.msg_namelen = ctx.client.length();
+    if (wildcard_[listener]) {
+      size_t controlLength = buildPktinfo(ctx.local, sendControl_[i]);
+      if (controlLength > 0) {
+        sendMsgs_[i].msg_hdr.msg_control = sendControl_[i].data;
+        sendMsgs_[i].msg_hdr.msg_controllen = controlLength;
+      }
+    }
   }
   size_t sent = 0;
   int fd = sockets_[listener].udp.get();
@@ -413,6 +445,14 @@ void Worker::onAccept(size_t listener) {
     c.open = true;
     c.listener = listener;
     c.peer = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    c.local = sockets_[listener].address;
+    if (wildcard_[listener]) {
+      sockaddr_storage own{};
+      socklen_t ownLength = sizeof own;
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&own), &ownLength) == 0) {
+        c.local = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&own), ownLength);
+      }
+    }
     if (c.in.size() < kInitialInBuffer) c.in.resize(kInitialInBuffer);
     c.inLen = 0;
     c.out.clear();
@@ -518,7 +558,7 @@ void Worker::processFrames(uint32_t slot) {
 void Worker::handleTcpQuery(uint32_t slot, std::span<const uint8_t> frame) {
   Connection& c = *connections_[slot];
   QueryContext& ctx = acquireContext();
-  prepare(ctx, frame, c.peer, c.listener, Transport::Tcp);
+  prepare(ctx, frame, c.peer, c.local, Transport::Tcp);
   ctx.route = slot;
   ctx.routeGeneration = c.generation;
   Verdict verdict = drive(ctx, 0);

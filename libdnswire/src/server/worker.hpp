@@ -58,6 +58,7 @@ class Worker final : public ContextOwner {
     uint64_t generation = 1;
     size_t listener = 0;
     SocketAddress peer;
+    SocketAddress local;      // the connection's own address (exact even on a wildcard listener)
     std::vector<uint8_t> in;  // received bytes not yet framed
     size_t inLen = 0;
     std::vector<uint8_t> out;  // framed answers not yet sent
@@ -76,7 +77,7 @@ class Worker final : public ContextOwner {
   QueryContext& acquireContext();
   void releaseContext(QueryContext& ctx);
   void prepare(QueryContext& ctx, std::span<const uint8_t> request, const SocketAddress& client,
-               size_t listener, Transport transport);
+               const SocketAddress& local, Transport transport);
   // Runs the pipeline from `from` and settles Continue-at-end, Suspend without token and
   // a resume that arrived while run() was on the stack. Returns Respond, Drop or Suspend.
   Verdict drive(QueryContext& ctx, size_t from);
@@ -121,6 +122,9 @@ class Worker final : public ContextOwner {
   std::vector<mmsghdr> recvMsgs_;
   std::vector<iovec> recvIov_;
   std::vector<sockaddr_storage> recvAddrs_;
+  std::vector<PktinfoBuffer> recvControl_;  // used on wildcard listeners only
+  std::vector<PktinfoBuffer> sendControl_;
+  std::vector<bool> wildcard_;  // per listener
   std::vector<mmsghdr> sendMsgs_;
   std::vector<iovec> sendIov_;
   std::vector<QueryContext*> sendContexts_;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "client_sockets.hpp"
@@ -615,4 +616,44 @@ TEST_CASE("Server binds 127.0.0.1:PORT beside a wildcard UDP socket on PORT (mDN
   CHECK(ids.size() == 10);
   CHECK_FALSE(servertest::waitReadable(mdns, std::chrono::milliseconds(0)));  // nothing went to "mDNS"
   ::close(mdns);
+}
+
+TEST_CASE("On a wildcard listener UDP replies leave from the address the query was sent to", "[unit]") {
+  // Writes ctx.local after the echoed request so the test can see what the stage saw.
+  class LocalEchoStage final : public Stage {
+   public:
+    Verdict run(QueryContext& ctx) override {
+      ctx.setResponse(ctx.request);
+      ctx.responseBuffer()[2] |= 0x80;
+      std::string local = ctx.local.toString();
+      std::copy(local.begin(), local.end(), ctx.responseBuffer().begin() + ctx.responseSize);
+      ctx.responseSize += local.size();
+      return Verdict::Respond;
+    }
+  };
+  auto options = testOptions();
+  options.listen = {SocketAddress::parse("0.0.0.0:0").value()};
+  Running running(options, [](const WorkerEnv&) {
+    Pipeline p;
+    p.emplace<LocalEchoStage>();
+    return p;
+  });
+  uint16_t port = running.address().port();
+  auto target = SocketAddress::parse("127.0.0.2:" + std::to_string(port)).value();
+  // A connected socket accepts datagrams only from 127.0.0.2:port (as resolvers require,
+  // RFC 5452 §3): a reply sent from 127.0.0.1 would never arrive.
+  UdpClient client(target);
+  REQUIRE(::connect(client.fd(), target.sockaddrPtr(), target.length()) == 0);
+  Bytes query = makeQuery(77);
+  REQUIRE(::send(client.fd(), query.data(), query.size(), 0) == static_cast<ssize_t>(query.size()));
+  auto reply = client.receive();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 77);
+  CHECK(std::string(reply->begin() + static_cast<long>(query.size()), reply->end()) == target.toString());
+
+  TcpClient tcp(target);
+  REQUIRE(tcp.sendFrame(makeQuery(78)));
+  auto framed = tcp.receiveFrame();
+  REQUIRE(framed);
+  CHECK(std::string(framed->begin() + static_cast<long>(query.size()), framed->end()) == target.toString());
 }
