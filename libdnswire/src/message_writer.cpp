@@ -1,13 +1,20 @@
 #include "dnswire/message_writer.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "dnswire/rr_table.hpp"
 
 namespace dnswire {
 namespace {
 
-inline uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c; }
+// ASCII lower-casing by table: the compressor compares many label bytes.
+constexpr std::array<uint8_t, 256> kLower = [] {
+  std::array<uint8_t, 256> t{};
+  for (int i = 0; i < 256; ++i) t[i] = static_cast<uint8_t>(i >= 'A' && i <= 'Z' ? i + 32 : i);
+  return t;
+}();
+inline uint8_t lower(uint8_t c) { return kLower[c]; }
 
 constexpr int kQuestionSection = 0;
 

@@ -32,8 +32,11 @@ class NameCompressor {
 
   static constexpr size_t kMaxEntries = 128;
   WireWriter* writer_;
-  uint16_t offsets_[kMaxEntries]{};     // where a written name (or one of its suffixes) starts
-  uint8_t labelCounts_[kMaxEntries]{};  // how many labels that suffix has: a cheap filter
+  // Only the first count_ entries are meaningful (the rest is left uninitialized: a writer
+  // is built per answer). offsets_: where a written name (or one of its suffixes) starts;
+  // labelCounts_: how many labels that suffix has, a cheap filter before comparing.
+  uint16_t offsets_[kMaxEntries];
+  uint8_t labelCounts_[kMaxEntries];
   size_t count_ = 0;
 };
 
