@@ -128,9 +128,11 @@ AddExit runAdd(const AddCommand& command, std::ostream& out, std::ostream& err) 
 
   // RFC 8945 §5.3: a server that knows the key signs its answer; check it with our MAC.
   const dnswire::Tsig* tsig = response->tsig ? std::get_if<dnswire::Tsig>(&response->tsig->data) : nullptr;
-  if (tsig != nullptr && tsig->error != 0)
-    return fail(AddExit::BadSignature, std::string("the server rejected the signature: TSIG ") +
-                                           dnswire::tsigErrorText(tsig->error) + " (check --key)");
+  if (tsig != nullptr && tsig->error != 0) {
+    const std::string error = std::string("TSIG ") + dnswire::tsigErrorText(tsig->error);
+    if (!key) return fail(AddExit::BadSignature, "the server requires a TSIG signature (" + error + "): give --key");
+    return fail(AddExit::BadSignature, "the server rejected the signature: " + error + " (check --key)");
+  }
   if (rcode == static_cast<uint16_t>(dnswire::Rcode::NotAuth))
     return fail(AddExit::BadSignature, key ? "the server rejected the signature (NOTAUTH)"
                                            : "the server requires a TSIG signature (NOTAUTH): give --key");
