@@ -83,6 +83,18 @@ def packets(seeds, count, rng):
     return out
 
 
+def with_fresh_ids(pool, count, rng):
+    """`count` packets cycling through `pool` with a new random ID on each packet of two
+    bytes or more: mutating in Python costs far more than sending, so a flood reuses
+    its mutations under different IDs."""
+    out = []
+    n = len(pool)
+    for i in range(count):
+        p = pool[i % n]
+        out.append(rng.randbytes(2) + p[2:] if len(p) >= 2 else p)
+    return out
+
+
 class ReplyStats:
     """What came back during a flood: counts and every reply header that broke a rule."""
 

@@ -9,6 +9,7 @@ import os
 import random
 import resource
 import signal
+import struct
 import subprocess
 import threading
 import time
@@ -249,7 +250,9 @@ def misbehaving_upstream(rng):
                 return [tc]
             return [good]
         if label == "garbagefirst":
-            return [b"\x00" * 3, raw[:2] + b"\xff" * 20, good]
+            # Too short for a header, then junk under another ID: both ignored.
+            other_id = struct.pack("!H", struct.unpack("!H", raw[:2])[0] ^ 0xFFFF)
+            return [b"\x00" * 3, other_id + rng.randbytes(40), good]
         if label == "servfail":
             return [proxytest.answer(query, rcode="SERVFAIL")]
         if label == "formerr":
