@@ -109,9 +109,8 @@ int main(int argc, char** argv) {
     server::Server dnsServer(options, [&deps](const server::WorkerEnv& env) { return proxyd::buildPipeline(deps, env); });
     if (auto started = dnsServer.start(); !started) return fail(started.error().message());
 
-    server::logInfo("listening on {} (udp+tcp, {} threads); centrald {}; upstreams {}; cache {} entries{}",
-                    joined(dnsServer.boundAddresses()), config->threads, config->central.toString(),
-                    joined(config->upstreams), config->cacheSize,
+    server::logInfo("resolving through centrald {} and upstreams {}; cache {} entries{}",
+                    config->central.toString(), joined(config->upstreams), config->cacheSize,
                     config->db.empty() ? std::string() : fmt::format("; local records from {}", config->db));
     if (local) local->start();
     const int signal = dnsServer.run();

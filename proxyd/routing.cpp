@@ -35,6 +35,8 @@ void ZoneRouting::learnCentralZone(const dnswire::Name& apex) {
 
 void ZoneRouting::learnCentralName(const dnswire::Name& name) {
   std::unique_lock lock(mutex_);
+  // Bounded: forgetting only costs one more centrald query per name.
+  if (names_.size() >= 65536) names_.clear();
   names_.insert(name.lowercased());
   notCentral_.erase(name);
 }
