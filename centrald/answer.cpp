@@ -48,9 +48,10 @@ bool addAddresses(AnswerState& state, const Name& target, const ZoneData* within
   if (zone == nullptr || !target.isSubdomainOf(zone->origin)) return true;
   const Node* node = zone->findNode(target);
   if (node == nullptr || !added.insert(node)) return true;
+  const Name owner = zone->nodeName(*node);
   for (RRType type : {RRType::A, RRType::AAAA}) {
     const RRset* set = node->find(type);
-    if (set != nullptr && !state.writer.addRRset(Section::Additional, node->name, false, *set)) return false;
+    if (set != nullptr && !state.writer.addRRset(Section::Additional, owner, false, *set)) return false;
   }
   return true;
 }
@@ -158,7 +159,8 @@ const Name* answerCname(AnswerState& state, const Name& owner, bool ownerIsQname
 void answerDelegation(AnswerState& state, const ZoneData& zone, const Node& cut) {
   const RRset* ns = cut.find(RRType::NS);
   if (ns == nullptr) return;
-  if (!state.writer.addRRset(Section::Authority, cut.name, false, *ns)) {
+  const Name cutName = zone.nodeName(cut);
+  if (!state.writer.addRRset(Section::Authority, cutName, false, *ns)) {
     state.writer.setTruncated();
     return;
   }
@@ -169,7 +171,7 @@ void answerDelegation(AnswerState& state, const ZoneData& zone, const Node& cut)
     // Glue below the cut is needed to reach the child at all: when it does not fit,
     // the client must retry over TCP (RFC 9471 §3).
     if (!addAddresses(state, host->nsdname, &zone, added)) {
-      if (host->nsdname.isSubdomainOf(cut.name)) state.writer.setTruncated();
+      if (host->nsdname.isSubdomainOf(cutName)) state.writer.setTruncated();
       return;
     }
   }

@@ -28,6 +28,18 @@ bool keepsTyped(RRType type) {
   }
 }
 
+// Case-insensitive comparison of wire bytes (RFC 4343): label lengths are below 'A'.
+bool equalIgnoringCase(const uint8_t* a, const uint8_t* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t x = a[i];
+    uint8_t y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<uint8_t>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<uint8_t>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
 bool isWildcard(const Name& name) { return name.labelCount() > 0 && name.label(0) == "*"; }
 
 // Encodes `records` (all of one owner and type) into `set`; duplicates are dropped.
@@ -80,26 +92,49 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const std::vector<dnswir
       }
     if (soa == nullptr || snapshot->zones_.count(zone.origin) != 0) continue;
 
-    ZoneData& data = snapshot->zones_[zone.origin];
-    data.origin = zone.origin;
-
-    // Group by owner, then by type in order of first appearance.
-    std::unordered_map<Name, std::vector<std::vector<const ResourceRecord*>>, dnswire::NameHash> grouped;
+    // Group by owner, then by type in order of first appearance (build-time only).
+    std::unordered_map<Name, size_t, dnswire::NameHash> indexOf;
+    std::vector<Name> owners;
+    std::vector<std::vector<std::vector<const ResourceRecord*>>> groups;
+    auto nodeIndex = [&](const Name& owner) {
+      auto [it, inserted] = indexOf.try_emplace(owner, owners.size());
+      if (inserted) {
+        owners.push_back(owner);
+        groups.emplace_back();
+      }
+      return it->second;
+    };
+    nodeIndex(zone.origin);
     for (const auto& rr : zone.records) {
-      if (!rr.owner.isSubdomainOf(zone.origin)) continue;  // the loader rejects these already
+      if (!rr.owner.isSubdomainOf(zone.origin)) continue;              // the loader rejects these already
       if (rr.type == RRType::OPT || rr.type == RRType::TSIG) continue;  // never zone data
-      auto& byType = grouped[rr.owner];
+      auto& byType = groups[nodeIndex(rr.owner)];
       auto it = std::find_if(byType.begin(), byType.end(), [&](const auto& g) { return g.front()->type == rr.type; });
       if (it == byType.end())
         byType.push_back({&rr});
       else
         it->push_back(&rr);
     }
+    // Every ancestor up to the apex exists, if only as an empty non-terminal (RFC 8020).
+    const size_t withData = owners.size();
+    for (size_t i = 0; i < withData; ++i)
+      for (Name up = owners[i]; up != zone.origin && !up.isRoot();) {
+        up = up.parent();
+        if (indexOf.count(up) != 0) break;  // its ancestors are there already
+        nodeIndex(up);
+      }
 
-    for (auto& [owner, byType] : grouped) {
-      Node& node = data.nodes[owner];
-      node.name = owner;
-      for (const auto& records : byType) {
+    ZoneData& data = snapshot->zones_[zone.origin];
+    data.origin = zone.origin;
+    data.nodes_.resize(owners.size());
+    for (size_t i = 0; i < owners.size(); ++i) {
+      Node& node = data.nodes_[i];
+      const Name& owner = owners[i];
+      node.nameOffset = static_cast<uint32_t>(data.names_.size());
+      node.nameSize = static_cast<uint8_t>(owner.size());
+      node.hash = static_cast<uint32_t>(owner.hash());
+      data.names_.insert(data.names_.end(), owner.wire().begin(), owner.wire().end());
+      for (const auto& records : groups[i]) {
         RRset set;
         encodeRRset(records, set, scratch);
         if (set.size() == 0) continue;
@@ -109,13 +144,14 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const std::vector<dnswir
       node.delegation = owner != zone.origin && node.find(RRType::NS) != nullptr;
       data.hasDelegations |= node.delegation;
       data.hasWildcards |= isWildcard(owner);
-      // Every ancestor up to the apex exists, if only as an empty non-terminal (RFC 8020).
-      for (Name up = owner; up != zone.origin && !up.isRoot();) {
-        up = up.parent();
-        auto [it, inserted] = data.nodes.try_emplace(up);
-        if (!inserted) continue;
-        it->second.name = up;
-      }
+    }
+    size_t capacity = 8;
+    while (capacity < 2 * data.nodes_.size()) capacity *= 2;
+    data.slots_.assign(capacity, 0);
+    for (size_t i = 0; i < data.nodes_.size(); ++i) {
+      size_t slot = data.nodes_[i].hash & (capacity - 1);
+      while (data.slots_[slot] != 0) slot = (slot + 1) & (capacity - 1);
+      data.slots_[slot] = static_cast<uint32_t>(i + 1);
     }
 
     data.apex = data.findNode(zone.origin);
@@ -134,8 +170,11 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const std::vector<dnswir
     for (auto& [origin, data] : snapshot->zones_) {
       auto old = previous->zones_.find(origin);
       if (old == previous->zones_.end()) continue;
-      for (auto& [name, node] : data.nodes) {
-        const Node* oldNode = old->second.findNode(name);
+      for (auto& node : data.nodes_) {
+        bool rotating = false;
+        for (const auto& set : node.rrsets) rotating |= set.rotates();
+        if (!rotating) continue;
+        const Node* oldNode = old->second.findNode(data.nodeName(node));
         if (oldNode == nullptr) continue;
         for (auto& set : node.rrsets)
           if (const RRset* oldSet = oldNode->find(set.type); oldSet != nullptr && set.rotates())
@@ -144,6 +183,26 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const std::vector<dnswir
     }
   }
   return snapshot;
+}
+
+const Node* ZoneData::findNode(const Name& name) const {
+  if (slots_.empty()) return nullptr;
+  const auto hash = static_cast<uint32_t>(name.hash());
+  const size_t mask = slots_.size() - 1;
+  const auto wire = name.wire();
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const uint32_t slot = slots_[i];
+    if (slot == 0) return nullptr;  // the table is at most half full: this ends
+    const Node& node = nodes_[slot - 1];
+    if (node.hash == hash && node.nameSize == wire.size() &&
+        equalIgnoringCase(names_.data() + node.nameOffset, wire.data(), wire.size()))
+      return &node;
+  }
+}
+
+Name ZoneData::nodeName(const Node& node) const {
+  auto name = Name::fromUncompressed(nodeWire(node));
+  return name ? *name : Name();
 }
 
 const ZoneData* ZoneSnapshot::findZone(const Name& qname) const {

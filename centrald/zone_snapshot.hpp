@@ -63,10 +63,13 @@ struct RRset {
 };
 
 // One owner name of a zone. A node without RRsets is an empty non-terminal: the name
-// exists (NODATA, not NXDOMAIN; RFC 8020).
+// exists (NODATA, not NXDOMAIN; RFC 8020). Its name lives in the zone's name arena
+// (ZoneData::nodeName): a Name is 256 bytes, most owner names are 20.
 struct Node {
-  dnswire::Name name;
   std::vector<RRset> rrsets;
+  uint32_t nameOffset = 0;
+  uint32_t hash = 0;  // low bits of Name::hash(), case-insensitive
+  uint8_t nameSize = 0;
   bool delegation = false;  // NS below the apex: a zone cut (RFC 1034 §4.2.1)
 
   const RRset* find(dnswire::RRType type) const {
@@ -76,9 +79,9 @@ struct Node {
   }
 };
 
-struct ZoneData {
+class ZoneData {
+ public:
   dnswire::Name origin;
-  std::unordered_map<dnswire::Name, Node, dnswire::NameHash> nodes;  // keys compare case-insensitively
   const Node* apex = nullptr;
   const RRset* soa = nullptr;
   uint32_t negativeTtl = 0;  // min(SOA TTL, SOA MINIMUM) (RFC 2308 §3)
@@ -86,10 +89,20 @@ struct ZoneData {
   bool hasWildcards = false;
 
   // The node owning exactly `name` (case-insensitive), or null. Ignores zone cuts.
-  const Node* findNode(const dnswire::Name& name) const {
-    auto it = nodes.find(name);
-    return it == nodes.end() ? nullptr : &it->second;
-  }
+  const Node* findNode(const dnswire::Name& name) const;
+  // The node's owner name as written in the zone.
+  dnswire::Name nodeName(const Node& node) const;
+  std::span<const uint8_t> nodeWire(const Node& node) const { return {names_.data() + node.nameOffset, node.nameSize}; }
+  size_t nodeCount() const { return nodes_.size(); }
+  const std::vector<Node>& nodes() const { return nodes_; }
+
+ private:
+  friend class ZoneSnapshot;
+  // Nodes, their names back to back, and an open-addressing index over them: each slot
+  // holds node index + 1 (0 = empty); the table is a power of two at most half full.
+  std::vector<Node> nodes_;
+  std::vector<uint8_t> names_;
+  std::vector<uint32_t> slots_;
 };
 
 class ZoneSnapshot {
