@@ -27,6 +27,17 @@ const dnswire::ResourceRecord* findSoa(const Message& message) {
   return nullptr;
 }
 
+// A reply we can answer from: a response (QR=1, RFC 1035 §4.1.1) to a QUERY with NOERROR,
+// NXDOMAIN or (centrald only, handled by the caller) REFUSED. Anything else (FORMERR,
+// NOTAUTH, SERVFAIL, NOTIMP...) says the server could not answer us, which is not the
+// client's fault: the client gets a stale answer or SERVFAIL, as from Unbound or BIND.
+bool usable(const Message& message, bool allowRefused) {
+  if (!message.header.qr || message.header.opcode != dnswire::Opcode::Query) return false;
+  const uint16_t rcode = message.rcode();
+  return rcode == static_cast<uint16_t>(Rcode::NoError) || rcode == static_cast<uint16_t>(Rcode::NXDomain) ||
+         (allowRefused && rcode == static_cast<uint16_t>(Rcode::Refused));
+}
+
 Verdict respondServFail(QueryContext& ctx) {
   const Verdict verdict = dnswire::server::respondWithError(ctx, Rcode::ServFail);
   setRecursionAvailable(ctx.responseBuffer());
@@ -169,8 +180,8 @@ void Resolver::onCentralReply(uint64_t fetchId, std::error_code error, std::span
   if (it == fetches_.end()) return;
   Fetch& fetch = it->second;
   auto message = error ? dnswire::Result<Message>(dnswire::WireError::Truncated) : dnswire::parseMessage(reply);
-  if (!message) {
-    // centrald unreachable: a name known to be centrald's has nowhere else to go; one
+  if (!message || !usable(*message, true)) {
+    // centrald unreachable or failing: a name known to be centrald's has nowhere else to go; one
     // never seen may still be the upstreams' (availability over a wasted query).
     if (error) dnswire::server::logQuery("centrald: {} for {}", error.message(), fetch.key.qname.toText());
     if (fetch.route == Route::Unknown && upstreams_->hasServers())
@@ -216,7 +227,7 @@ void Resolver::onUpstreamReply(uint64_t fetchId, std::error_code error, std::spa
   if (it == fetches_.end()) return;
   Fetch& fetch = it->second;
   auto message = error ? dnswire::Result<Message>(dnswire::WireError::Truncated) : dnswire::parseMessage(reply);
-  if (!message) {
+  if (!message || !usable(*message, false)) {
     if (error) dnswire::server::logQuery("upstream: {} for {}", error.message(), fetch.key.qname.toText());
     complete(fetchId, nullptr, false);
     return;
