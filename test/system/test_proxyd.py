@@ -630,3 +630,42 @@ def test_refused_and_soa_teach_where_names_belong(workdir):
         proxy.kill()
         central.close()
         upstream.close()
+
+
+KEY = "hmac-sha256:proxy-test-key.:" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I="
+WRONG_KEY = "hmac-sha256:proxy-test-key.:" + "d3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3I="
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_dnsadd_through_proxyd_keeps_tsig_valid(workdir, transport):
+    """dnsadd signs, proxyd relays byte for byte, centrald verifies: the signature holds end
+    to end; a wrong key is refused by centrald and changes nothing. Negative entries for
+    the new name and its alias are dropped from the cache."""
+    try:
+        dnstest.binary("dnsadd")
+    except FileNotFoundError as e:
+        pytest.skip(str(e))
+    central, central_port = dnstest.start_centrald(workdir / "central", {"corp.test": CORP},
+                                                   extra_args=["--tsig-key", KEY])
+    proxy, port = proxytest.start_proxyd(workdir, central_port)
+    udp = ["--udp"] if transport == "udp" else []
+    try:
+        name, alias = f"signed-{transport}.corp.test.", f"other-{transport}.corp.test."
+        assert dnstest.rcode_of(q(port, name)) == "NXDOMAIN"
+        assert dnstest.rcode_of(q(port, alias)) == "NXDOMAIN"
+        bad = dnstest.run_tool("dnsadd", [name, "--ip", "192.0.2.91", "--server", f"127.0.0.1:{port}",
+                                          "--key", WRONG_KEY] + udp)
+        assert bad.returncode != 0
+        assert dnstest.rcode_of(q(port, name)) == "NXDOMAIN"
+        good = dnstest.run_tool("dnsadd", [name, "--ip", "192.0.2.91", "--alias", alias,
+                                           "--server", f"127.0.0.1:{port}", "--key", KEY] + udp)
+        assert good.returncode == 0, good.stderr
+        assert "192.0.2.91" in good.stdout
+        r = q(port, name)
+        assert dnstest.addresses(r) == ["192.0.2.91"]
+        r = q(port, alias)
+        assert dnstest.addresses(r) == ["192.0.2.91"] and r.answer[0].rdtype == dns.rdatatype.CNAME
+        proxy.stop()
+    finally:
+        proxy.kill()
+        central.kill()
