@@ -37,7 +37,8 @@ size_t rotationStart(const RRset& set) { return set.rotates() ? set.rotation.nex
 const Name* additionalTarget(const dnswire::RData& data) {
   if (const auto* ns = std::get_if<dnswire::Ns>(&data)) return &ns->nsdname;
   if (const auto* mx = std::get_if<dnswire::Mx>(&data)) return &mx->exchange;
-  if (const auto* srv = std::get_if<dnswire::Srv>(&data)) return srv->target.isRoot() ? nullptr : &srv->target;
+  if (const auto* srv = std::get_if<dnswire::Srv>(&data))
+    return srv->target.isRoot() ? nullptr : &srv->target;
   return nullptr;
 }
 
@@ -227,7 +228,8 @@ AnswerResult answerQuery(const ZoneSnapshot& snapshot, const dnswire::QueryView&
         // RFC 6604 §3: after a CNAME the rcode describes the last name of the chain.
         answerNxdomain(state, *found.zone);
         return finish();
-      case Lookup::Kind::Node: break;
+      case Lookup::Kind::Node:
+        break;
     }
     if (hop == 0) writer.setAuthoritative(true);
     const Node& node = *found.node;

@@ -23,7 +23,8 @@ dnswire::Result<TsigKey> parseTsigKey(const std::string& text) {
   key.algorithm = text.substr(0, first);
   for (auto& c : key.algorithm) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   if (key.algorithm != "hmac-sha256")
-    return Error(WireError::BadText, fmt::format("unsupported algorithm '{}' (only hmac-sha256)", key.algorithm));
+    return Error(WireError::BadText,
+                 fmt::format("unsupported algorithm '{}' (only hmac-sha256)", key.algorithm));
   const std::string name = text.substr(first + 1, last - first - 1);
   if (name.empty()) return Error(WireError::BadText, "empty key name");
   auto parsedName = dnswire::Name::fromText(name);

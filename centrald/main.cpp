@@ -1,9 +1,9 @@
 // centrald: the authoritative server. Parses options, builds the objects and runs them;
 // the logic lives in centrald_core.
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "read options from FILE (CLI11 config format, same option names)");
 
   centrald::RawConfig raw;
-  app.add_option("--db", raw.db, "SQLite database, created with its schema if missing")->capture_default_str();
+  app.add_option("--db", raw.db, "SQLite database, created with its schema if missing")
+      ->capture_default_str();
   app.add_option("--zones", raw.zonesDir, "at start, import every DIR/*.zone whose zone is not yet stored");
   app.add_option("--listen", raw.listen, "ADDR:PORT for UDP and TCP, repeatable; IPv6 as [::1]:5300")
       ->default_str(centrald::kDefaultListen);
@@ -94,8 +95,9 @@ int main(int argc, char** argv) {
     if (!store) return fail(fmt::format("cannot open database {}: {}", config->db, store.error().message()));
     if (!config->zonesDir.empty()) {
       auto imported = importNewZones(*store, config->zonesDir);
-      if (!imported) return fail(fmt::format("cannot import zones from {}: {}", config->zonesDir,
-                                             imported.error().message()));
+      if (!imported)
+        return fail(
+            fmt::format("cannot import zones from {}: {}", config->zonesDir, imported.error().message()));
       if (*imported > 0) server::logInfo("imported {} new zones from {}", *imported, config->zonesDir);
     }
 
@@ -113,12 +115,14 @@ int main(int argc, char** argv) {
 
     // ADD: its own write connection, owned by the ADD writer thread.
     auto addStore = centrald::Store::open(config->db);
-    if (!addStore) return fail(fmt::format("cannot open database {}: {}", config->db, addStore.error().message()));
+    if (!addStore)
+      return fail(fmt::format("cannot open database {}: {}", config->db, addStore.error().message()));
     centrald::AddOptions addOptions;
     addOptions.pool = config->pool;
     addOptions.allowAdd = config->allowAdd;
     if (config->tsigKey)
-      addOptions.tsigKey = dnswire::TsigKey{config->tsigKey->name, dnswire::hmacSha256Name(), config->tsigKey->secret};
+      addOptions.tsigKey =
+          dnswire::TsigKey{config->tsigKey->name, dnswire::hmacSha256Name(), config->tsigKey->secret};
     centrald::AddService addService(
         centrald::AddEngine(std::move(*addStore), addOptions, server::SystemClock::instance(),
                             [](const std::string& line) { server::logInfo("{}", line); }),
@@ -132,7 +136,8 @@ int main(int argc, char** argv) {
     server::ServerOptions options;
     options.listen = config->listen;
     options.threads = config->threads;
-    server::Server dnsServer(options, [&deps](const server::WorkerEnv& env) { return centrald::buildPipeline(deps, env); });
+    server::Server dnsServer(
+        options, [&deps](const server::WorkerEnv& env) { return centrald::buildPipeline(deps, env); });
     // The writer runs before the first query can arrive (an ADD must never find it absent).
     addService.start();
     if (auto started = dnsServer.start(); !started) return fail(started.error().message());

@@ -8,12 +8,15 @@ namespace {
 constexpr size_t kQuestionOffset = dnswire::kHeaderSize;
 constexpr uint16_t kPointerToQname = 0xC000 | kQuestionOffset;  // RFC 1035 §4.1.4
 constexpr size_t kFixedRecordPart = 10;                         // TYPE CLASS TTL RDLENGTH
-constexpr uint16_t kDoBit = 0x8000;                              // RFC 3225 §3
+constexpr uint16_t kDoBit = 0x8000;                             // RFC 3225 §3
 
 }  // namespace
 
 ResponseWriter::ResponseWriter(std::span<uint8_t> out, size_t limit, const dnswire::QueryView& query)
-    : query_(query), limit_(limit < out.size() ? limit : out.size()), writer_(out, limit_), compressor_(writer_) {
+    : query_(query),
+      limit_(limit < out.size() ? limit : out.size()),
+      writer_(out, limit_),
+      compressor_(writer_) {
   // Keep room for the OPT record: it must never be what is left out.
   if (query.hasEdns) writer_.setLimit(limit_ >= kOptSize ? limit_ - kOptSize : 0);
   if (writer_.room() < dnswire::kHeaderSize) return;
@@ -32,8 +35,8 @@ ResponseWriter::ResponseWriter(std::span<uint8_t> out, size_t limit, const dnswi
   ok_ = true;
 }
 
-bool ResponseWriter::writeRecord(const dnswire::Name& owner, bool ownerIsQname, const RRset& set, size_t index,
-                                 uint64_t ttl) {
+bool ResponseWriter::writeRecord(const dnswire::Name& owner, bool ownerIsQname, const RRset& set,
+                                 size_t index, uint64_t ttl) {
   if (ownerIsQname) {
     if (!writer_.writeU16(kPointerToQname)) return false;
   } else if (!compressor_.writeName(owner, true)) {
@@ -97,7 +100,7 @@ size_t ResponseWriter::finish() {
     if (wrote) ++arcount;
   }
   const auto& h = query_.header;
-  uint16_t flags = 0x8000;                                              // QR
+  uint16_t flags = 0x8000;  // QR
   flags |= static_cast<uint16_t>((static_cast<uint16_t>(h.opcode) & 0xF) << 11);
   if (aa_) flags |= 0x0400;
   if (tc_) flags |= 0x0200;

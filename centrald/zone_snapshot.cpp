@@ -23,8 +23,10 @@ bool keepsTyped(RRType type) {
     case RRType::SOA:
     case RRType::PTR:
     case RRType::MX:
-    case RRType::SRV: return true;
-    default: return false;
+    case RRType::SRV:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -44,7 +46,8 @@ bool isWildcard(const Name& name) { return name.labelCount() > 0 && name.label(0
 
 // Encodes `records` (all of one owner and type) into `set`; duplicates are dropped.
 // `buffer` is scratch space of kMaxMessageSize bytes, reused for every record.
-void encodeRRset(const std::vector<const ResourceRecord*>& records, RRset& set, std::vector<uint8_t>& buffer) {
+void encodeRRset(const std::vector<const ResourceRecord*>& records, RRset& set,
+                 std::vector<uint8_t>& buffer) {
   set.type = records.front()->type;
   set.ttl = records.front()->ttl;
   for (const auto* rr : records) set.ttl = std::min(set.ttl, rr->ttl);
@@ -68,7 +71,8 @@ void encodeRRset(const std::vector<const ResourceRecord*>& records, RRset& set, 
     bool duplicate = false;
     for (size_t i = 0; i + 1 < set.offsets.size() && !duplicate; ++i) {
       auto existing = set.recordWire(i);
-      duplicate = existing.size() == bytes.size() && std::equal(existing.begin(), existing.end(), bytes.begin());
+      duplicate =
+          existing.size() == bytes.size() && std::equal(existing.begin(), existing.end(), bytes.begin());
     }
     if (duplicate) continue;
     set.wire.insert(set.wire.end(), bytes.begin(), bytes.end());
@@ -106,10 +110,11 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const std::vector<dnswir
     };
     nodeIndex(zone.origin);
     for (const auto& rr : zone.records) {
-      if (!rr.owner.isSubdomainOf(zone.origin)) continue;              // the loader rejects these already
+      if (!rr.owner.isSubdomainOf(zone.origin)) continue;               // the loader rejects these already
       if (rr.type == RRType::OPT || rr.type == RRType::TSIG) continue;  // never zone data
       auto& byType = groups[nodeIndex(rr.owner)];
-      auto it = std::find_if(byType.begin(), byType.end(), [&](const auto& g) { return g.front()->type == rr.type; });
+      auto it = std::find_if(byType.begin(), byType.end(),
+                             [&](const auto& g) { return g.front()->type == rr.type; });
       if (it == byType.end())
         byType.push_back({&rr});
       else

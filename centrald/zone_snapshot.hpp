@@ -57,9 +57,7 @@ struct RRset {
     return {wire.data() + offsets[i], offsets[i + 1] - offsets[i]};
   }
   // A/AAAA RRsets rotate by one position per response (SPEC "Answers").
-  bool rotates() const {
-    return (type == dnswire::RRType::A || type == dnswire::RRType::AAAA) && size() > 1;
-  }
+  bool rotates() const { return (type == dnswire::RRType::A || type == dnswire::RRType::AAAA) && size() > 1; }
 };
 
 // One owner name of a zone. A node without RRsets is an empty non-terminal: the name
@@ -92,7 +90,9 @@ class ZoneData {
   const Node* findNode(const dnswire::Name& name) const;
   // The node's owner name as written in the zone.
   dnswire::Name nodeName(const Node& node) const;
-  std::span<const uint8_t> nodeWire(const Node& node) const { return {names_.data() + node.nameOffset, node.nameSize}; }
+  std::span<const uint8_t> nodeWire(const Node& node) const {
+    return {names_.data() + node.nameOffset, node.nameSize};
+  }
   size_t nodeCount() const { return nodes_.size(); }
   const std::vector<Node>& nodes() const { return nodes_; }
 

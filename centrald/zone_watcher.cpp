@@ -8,7 +8,10 @@ namespace centrald {
 
 ZoneWatcher::ZoneWatcher(SnapshotHolder& holder, VersionFn version, LoadFn load, LogFn log,
                          std::chrono::milliseconds interval)
-    : holder_(holder), version_(std::move(version)), load_(std::move(load)), log_(std::move(log)),
+    : holder_(holder),
+      version_(std::move(version)),
+      load_(std::move(load)),
+      log_(std::move(log)),
       interval_(interval) {}
 
 ZoneWatcher::~ZoneWatcher() { stop(); }
@@ -73,10 +76,13 @@ void ZoneWatcher::run() {
       auto result = reloadLocked();
       lock.unlock();
       if (!result) {
-        if (log_) log_(fmt::format("zone reload failed, still serving the previous data: {}", result.error().message()));
+        if (log_)
+          log_(fmt::format("zone reload failed, still serving the previous data: {}",
+                           result.error().message()));
       } else if (log_) {
         auto snapshot = holder_.current();
-        log_(fmt::format("zones reloaded: {} zones, {} records", snapshot->zoneCount(), snapshot->recordCount()));
+        log_(fmt::format("zones reloaded: {} zones, {} records", snapshot->zoneCount(),
+                         snapshot->recordCount()));
       }
     } catch (const std::exception& e) {
       // A failing reload must not take the server down: keep serving what we have.

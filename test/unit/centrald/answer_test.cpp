@@ -1,14 +1,14 @@
 // The answer logic over a fixed test zone: field-level checks through the codec's parser
 // and byte-level checks of the wire it writes.
 
+#include "centrald/answer.hpp"
+
 #include <array>
+#include <catch2/catch.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
-#include "centrald/answer.hpp"
 #include "centrald/zone_snapshot.hpp"
 #include "dnswire/message_reader.hpp"
 #include "dnswire/message_writer.hpp"
@@ -65,8 +65,7 @@ host   A    198.51.100.1
 
 std::string bigTxtZone() {
   std::string zone = "$ORIGIN big.test.\n$TTL 60\n@ IN SOA ns admin 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
-  for (int i = 0; i < 40; ++i)
-    zone += "many A 10.1.0." + std::to_string(i + 1) + "\n";
+  for (int i = 0; i < 40; ++i) zone += "many A 10.1.0." + std::to_string(i + 1) + "\n";
   return zone;
 }
 
@@ -200,7 +199,8 @@ TEST_CASE("A RRsets rotate by one per response", "[unit]") {
   }
   CHECK(firsts.size() == 4);
   std::set<std::string> v6;
-  for (int i = 0; i < 2; ++i) v6.insert(addressText(ask({.name = "rr.example.test.", .type = RRType::AAAA}).message.answers[0]));
+  for (int i = 0; i < 2; ++i)
+    v6.insert(addressText(ask({.name = "rr.example.test.", .type = RRType::AAAA}).message.answers[0]));
   CHECK(v6.size() == 2);
 }
 

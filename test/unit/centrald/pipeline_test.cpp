@@ -1,10 +1,9 @@
 // centrald's stages wired as main.cpp wires them, driven with raw requests through a
 // QueryContext (no sockets).
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "centrald/snapshot_holder.hpp"
 #include "centrald/stages/centrald_pipeline.hpp"
@@ -118,7 +117,8 @@ TEST_CASE("a new snapshot is served by an existing pipeline", "[unit]") {
   centrald::PipelineDeps deps;
   deps.snapshots = &holder;
   auto pipeline = centrald::buildPipeline(deps, {});
-  CHECK(run(pipeline, request("ns.p.test.", RRType::A)).response.rcode() == static_cast<uint16_t>(Rcode::Refused));
+  CHECK(run(pipeline, request("ns.p.test.", RRType::A)).response.rcode() ==
+        static_cast<uint16_t>(Rcode::Refused));
   holder.publish(snapshot());
   CHECK(run(pipeline, request("ns.p.test.", RRType::A)).response.answers.size() == 1);
 }
@@ -132,7 +132,9 @@ TEST_CASE("opcode ADD: NOTIMP without the hook, the ADD stage with it", "[unit]"
   CHECK(run(plain, add).response.rcode() == static_cast<uint16_t>(Rcode::NotImp));
 
   int calls = 0;
-  deps.addStage = [&calls](const dnswire::server::WorkerEnv&) { return std::make_unique<FakeAddStage>(&calls); };
+  deps.addStage = [&calls](const dnswire::server::WorkerEnv&) {
+    return std::make_unique<FakeAddStage>(&calls);
+  };
   auto hooked = centrald::buildPipeline(deps, {});
   CHECK(run(hooked, add).response.rcode() == static_cast<uint16_t>(Rcode::YXDomain));
   CHECK(calls == 1);

@@ -1,10 +1,10 @@
 // The snapshot's node index and pre-encoded RRsets.
 
-#include <string>
+#include "centrald/zone_snapshot.hpp"
 
 #include <catch2/catch.hpp>
+#include <string>
 
-#include "centrald/zone_snapshot.hpp"
 #include "dnswire/zonefile.hpp"
 
 using centrald::ZoneSnapshot;
@@ -29,7 +29,8 @@ std::string upper(std::string s) {
 TEST_CASE("every owner and empty non-terminal is found, in any case", "[unit]") {
   std::string text = "$ORIGIN idx.test.\n$TTL 60\n@ IN SOA ns admin 1 2 3 4 5\n@ NS ns\n";
   const int kHosts = 3000;
-  for (int i = 0; i < kHosts; ++i) text += "h" + std::to_string(i) + ".g" + std::to_string(i % 7) + " A 10.0.0.1\n";
+  for (int i = 0; i < kHosts; ++i)
+    text += "h" + std::to_string(i) + ".g" + std::to_string(i % 7) + " A 10.0.0.1\n";
   auto zone = dnswire::parseZoneText(text, "idx.zone");
   REQUIRE(zone.ok());
   auto snapshot = ZoneSnapshot::build({*zone});

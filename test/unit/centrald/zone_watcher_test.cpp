@@ -1,15 +1,15 @@
 // Publication of snapshots and the reload watcher, driven by fake version/load functions.
 
+#include "centrald/zone_watcher.hpp"
+
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <mutex>
 #include <thread>
 
-#include <catch2/catch.hpp>
-
 #include "centrald/config.hpp"
 #include "centrald/snapshot_holder.hpp"
-#include "centrald/zone_watcher.hpp"
 #include "dnswire/zonefile.hpp"
 
 using namespace std::chrono_literals;
@@ -21,8 +21,8 @@ using centrald::ZoneWatcher;
 namespace {
 
 dnswire::Zone zoneNamed(const std::string& origin) {
-  auto zone = dnswire::parseZoneText("@ 60 IN SOA ns admin 1 2 3 4 5\n@ 60 NS ns\nns 60 A 192.0.2.1\n", "t.zone",
-                                     *dnswire::Name::fromText(origin));
+  auto zone = dnswire::parseZoneText("@ 60 IN SOA ns admin 1 2 3 4 5\n@ 60 NS ns\nns 60 A 192.0.2.1\n",
+                                     "t.zone", *dnswire::Name::fromText(origin));
   REQUIRE(zone.ok());
   return *zone;
 }
@@ -138,7 +138,10 @@ TEST_CASE("config validation", "[unit]") {
 
   for (auto bad : std::vector<std::pair<std::string, std::function<void(centrald::RawConfig&)>>>{
            {"listen", [](auto& r) { r.listen = {"localhost:53"}; }},
-           {"listen twice", [](auto& r) { r.listen = {"127.0.0.1:1", "127.0.0.1:1"}; }},
+           {"listen twice",
+            [](auto& r) {
+              r.listen = {"127.0.0.1:1", "127.0.0.1:1"};
+            }},
            {"pool", [](auto& r) { r.pool = "10.0.0.1/8"; }},
            {"allow-add", [](auto& r) { r.allowAdd = {"nonsense"}; }},
            {"tsig algorithm", [](auto& r) { r.tsigKey = "hmac-md5:k:c2VjcmV0"; }},
