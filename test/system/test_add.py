@@ -261,3 +261,26 @@ def test_dnsadd_over_udp_and_config_file(central, tmp_path):
     assert p.returncode == 0, p.stderr
     lines = p.stdout.strip().splitlines()
     assert len(lines) == 3 and all(l.split("\t")[1] == "120" for l in lines)
+
+
+def test_add_through_proxyd_signed_end_to_end(tmp_path):
+    """dnsadd's default path: proxyd relays ADD unchanged (the TSIG stays end to end) and
+    drops what it had cached for the name, the negative answer included."""
+    key = "hmac-sha256:relay-key.:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    c, cport = start_centrald(tmp_path / "c", {"example.test": ZONE}, wait_name="example.test.",
+                              extra_args=["--pool", POOL, "--tsig-key", key])
+    pport = free_port()
+    p = Daemon("proxyd", ["--listen", f"127.0.0.1:{pport}", "--central", f"127.0.0.1:{cport}", "--threads", "1"],
+               tmp_path / "p")
+    p.start()
+    try:
+        p.wait_answering("127.0.0.1", pport, "example.test.")
+        assert rcode_of(query("127.0.0.1", pport, "relayed.example.test.", "A")) == "NXDOMAIN"  # now cached
+        r = dnsadd(pport, "relayed.example.test", "--count", "2", "--key", key)
+        assert r.returncode == 0, r.stderr
+        stored = sorted(l.split("\t")[4] for l in r.stdout.strip().splitlines())
+        assert sorted(addresses(query("127.0.0.1", pport, "relayed.example.test.", "A"))) == stored
+        assert dnsadd(pport, "unsigned.example.test").returncode == 5
+    finally:
+        p.stop()
+        c.stop()
