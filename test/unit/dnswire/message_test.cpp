@@ -236,3 +236,42 @@ TEST_CASE("sections must be filled in order", "[unit]") {
   CHECK_FALSE(w.add(Section::Answer, record("example.", RRType::A, 60, "192.0.2.1")));
   CHECK_FALSE(w.addQuestion({nameOf("example."), RRType::A, RRClass::IN}));
 }
+
+TEST_CASE("rdata text errors and forms", "[unit]") {
+  auto parse = [](RRType type, std::string_view text) {
+    auto tokens = tokenize(text);
+    REQUIRE(tokens.ok());
+    return typeInfo(type).fromText(*tokens, *Name::fromText("example.com."));
+  };
+  CHECK_FALSE(parse(RRType::A, "1.2.3").ok());
+  CHECK_FALSE(parse(RRType::A, "1.2.3.4 5.6.7.8").ok());
+  CHECK_FALSE(parse(RRType::AAAA, "1.2.3.4").ok());
+  CHECK_FALSE(parse(RRType::MX, "70000 mail").ok());
+  CHECK_FALSE(parse(RRType::MX, "10").ok());
+  CHECK_FALSE(parse(RRType::SRV, "1 2 mail.").ok());
+  CHECK_FALSE(parse(RRType::TXT, "").ok());
+  CHECK_FALSE(parse(RRType::TXT, std::string(256, 'a')).ok());
+  CHECK_FALSE(parse(RRType::A, "\\# 3 0a0000").ok());  // decodes short
+  CHECK_FALSE(parse(RRType::A, "\\# 4 0a0000").ok());  // length mismatch
+  CHECK_FALSE(parse(RRType{999}, "00 11").ok());       // unknown types need \#
+  // Relative names take the origin, '@' is the origin; SOA timers accept units.
+  auto mx = parse(RRType::MX, "10 mail");
+  REQUIRE(mx.ok());
+  CHECK(std::get<Mx>(*mx).exchange.toText() == "mail.example.com.");
+  auto cname = parse(RRType::CNAME, "@");
+  REQUIRE(cname.ok());
+  CHECK(std::get<Cname>(*cname).target.toText() == "example.com.");
+  auto soa = parse(RRType::SOA, "ns hostmaster 1 1h 15m 2w 1d");
+  REQUIRE(soa.ok());
+  const auto& s = std::get<Soa>(*soa);
+  CHECK(s.refresh == 3600);
+  CHECK(s.retry == 900);
+  CHECK(s.expire == 1209600);
+  CHECK(s.minimum == 86400);
+  CHECK(s.rname.toText() == "hostmaster.example.com.");
+  CHECK_FALSE(parse(RRType::SOA, "ns hostmaster 1h 1 1 1 1").ok());  // the serial takes no units
+  // TXT keeps unquoted words and escapes.
+  auto txt = parse(RRType::TXT, "word \"two words\" \\065");
+  REQUIRE(txt.ok());
+  CHECK(std::get<Txt>(*txt).strings == std::vector<std::string>{"word", "two words", "A"});
+}
