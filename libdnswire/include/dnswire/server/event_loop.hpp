@@ -78,7 +78,8 @@ class EventLoop {
   // One round: waits at most `maxWait` (or until the next timer) and dispatches what is
   // ready. For tests and for embedding; returns the number of callbacks invoked.
   size_t runOnce(std::chrono::milliseconds maxWait);
-  // Makes run() return after the current iteration. Thread-safe, idempotent.
+  // Makes run() return after the current iteration. Thread-safe, idempotent. A stopped
+  // loop stays stopped: a later run() returns at once (runOnce() still works).
   void stop();
   bool stopped() const;
 

@@ -5,7 +5,9 @@
 //
 // UDP: datagrams are read and answered in batches (recvmmsg/sendmmsg); requests larger
 // than kMaxUdpRequest are dropped. A response longer than ctx.maxResponseSize is never
-// sent (dropped and logged: the stages must truncate).
+// sent (dropped and logged: the stages must truncate). On a wildcard listen address
+// (0.0.0.0, ::) each reply leaves from the address its query was sent to (IP_PKTINFO),
+// and ctx.local is that exact address, for UDP and TCP alike.
 //
 // TCP (RFC 7766): 2-byte length framing (RFC 1035 §4.2.2), any number of queries per
 // connection, answers sent as they complete (so possibly out of order, §6.2.1.1), at
