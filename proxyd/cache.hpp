@@ -32,11 +32,13 @@ struct CacheKey {
   dnswire::RRClass qclass = dnswire::RRClass::IN;
   bool dnssecOk = false;
 
-  static CacheKey make(const dnswire::Name& qname, dnswire::RRType qtype, dnswire::RRClass qclass, bool dnssecOk) {
+  static CacheKey make(const dnswire::Name& qname, dnswire::RRType qtype, dnswire::RRClass qclass,
+                       bool dnssecOk) {
     return {qname.lowercased(), qtype, qclass, dnssecOk};
   }
   bool operator==(const CacheKey& other) const {
-    return qtype == other.qtype && qclass == other.qclass && dnssecOk == other.dnssecOk && qname == other.qname;
+    return qtype == other.qtype && qclass == other.qclass && dnssecOk == other.dnssecOk &&
+           qname == other.qname;
   }
 };
 

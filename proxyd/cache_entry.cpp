@@ -42,9 +42,8 @@ std::vector<std::vector<ResourceRecord>> groupRRsets(const std::vector<const Res
       sets.push_back({*rr});
       continue;
     }
-    const bool duplicate = std::any_of(it->begin(), it->end(), [&](const ResourceRecord& have) {
-      return have.data == rr->data;
-    });
+    const bool duplicate = std::any_of(it->begin(), it->end(),
+                                       [&](const ResourceRecord& have) { return have.data == rr->data; });
     if (!duplicate) it->push_back(*rr);
   }
   for (auto& set : sets) {
@@ -125,9 +124,8 @@ BuiltEntry buildEntry(const Message& response, const dnswire::Question& question
     for (const auto& rr : response.answers)
       if (rr.owner == name && rr.cls == question.qclass) answers.push_back(&rr);
   const bool hasFinalData = std::any_of(answers.begin(), answers.end(), [&](const ResourceRecord* rr) {
-    return rr->owner == built.finalName &&
-           (rr->type == question.qtype || question.qtype == RRType::ANY ||
-            (question.qtype == RRType::CNAME && rr->type == RRType::CNAME));
+    return rr->owner == built.finalName && (rr->type == question.qtype || question.qtype == RRType::ANY ||
+                                            (question.qtype == RRType::CNAME && rr->type == RRType::CNAME));
   });
 
   std::vector<const ResourceRecord*> authority;
@@ -137,8 +135,10 @@ BuiltEntry buildEntry(const Message& response, const dnswire::Question& question
     const bool zoneOwner = built.finalName.isSubdomainOf(rr.owner) || qname.isSubdomainOf(rr.owner);
     if (!zoneOwner) continue;
     if (rr.type == RRType::SOA) {
-      if (soa == nullptr) soa = &rr;
-      else continue;  // one SOA is all RFC 2308 asks for
+      if (soa == nullptr)
+        soa = &rr;
+      else
+        continue;  // one SOA is all RFC 2308 asks for
     } else if (rr.type == RRType::NS) {
       if (ns == nullptr) ns = &rr;
     } else if (!isDnssecType(rr.type)) {
@@ -168,8 +168,8 @@ BuiltEntry buildEntry(const Message& response, const dnswire::Question& question
       for (auto& rr : set)
         if (const auto* data = std::get_if<dnswire::Soa>(&rr.data)) rr.ttl = std::min(rr.ttl, data->minimum);
 
-  built.cacheable = (noerror || nxdomain) && !response.header.tc && (!negative || soa != nullptr) &&
-                    !built.chainIncomplete;
+  built.cacheable =
+      (noerror || nxdomain) && !response.header.tc && (!negative || soa != nullptr) && !built.chainIncomplete;
 
   // Encode.
   std::vector<uint8_t> buffer(dnswire::kMaxMessageSize);
@@ -179,7 +179,8 @@ BuiltEntry buildEntry(const Message& response, const dnswire::Question& question
   header.rd = true;
   header.ra = true;
   header.rcode = static_cast<uint8_t>(rcode & 0x0f);
-  if (!writer.setHeader(header) || !writer.addQuestion({qname, question.qtype, question.qclass})) return built;
+  if (!writer.setHeader(header) || !writer.addQuestion({qname, question.qtype, question.qclass}))
+    return built;
   auto entry = std::make_shared<CacheEntry>();
   entry->questionEnd = writer.size();
 
@@ -197,7 +198,8 @@ BuiltEntry buildEntry(const Message& response, const dnswire::Question& question
   uint32_t minTtl = UINT32_MAX;
   auto writeSets = [&](Section section, const std::vector<std::vector<ResourceRecord>>& rrsets) {
     for (const auto& set : rrsets) {
-      const bool rotates = (set.front().type == RRType::A || set.front().type == RRType::AAAA) && set.size() > 1;
+      const bool rotates =
+          (set.front().type == RRType::A || set.front().type == RRType::AAAA) && set.size() > 1;
       const size_t setStart = writer.size();
       sets.push_back({records.size(), set.size(), rotates});
       for (auto rr : set) {
@@ -237,7 +239,8 @@ BuiltEntry buildEntry(const Message& response, const dnswire::Question& question
     const size_t first = set.firstRecord;
     const size_t size = ends[first] - records[first].start;
     bool uniform = true;
-    for (size_t i = first; i < first + set.count; ++i) uniform = uniform && ends[i] - records[i].start == size;
+    for (size_t i = first; i < first + set.count; ++i)
+      uniform = uniform && ends[i] - records[i].start == size;
     if (uniform)
       entry->rotating.push_back({static_cast<uint32_t>(records[first].start), static_cast<uint32_t>(size),
                                  static_cast<uint32_t>(set.count)});
@@ -254,8 +257,8 @@ BuiltEntry buildEntry(const Message& response, const dnswire::Question& question
   return built;
 }
 
-size_t writeAnswer(const CacheEntry& entry, const dnswire::QueryView& query, std::span<uint8_t> out, size_t limit,
-                   Clock::TimePoint now, std::optional<uint32_t> forcedTtl) {
+size_t writeAnswer(const CacheEntry& entry, const dnswire::QueryView& query, std::span<uint8_t> out,
+                   size_t limit, Clock::TimePoint now, std::optional<uint32_t> forcedTtl) {
   limit = std::min(limit, out.size());
   const size_t optSize = query.hasEdns ? kOptSize : 0;
   const size_t qnameSize = entry.questionEnd - dnswire::kHeaderSize - 4;

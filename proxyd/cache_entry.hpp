@@ -99,8 +99,8 @@ BuiltEntry buildEntry(const dnswire::Message& response, const dnswire::Question&
 // When the whole answer does not fit, the header, question and OPT with TC set
 // (RFC 2181 §9: the client retries over TCP). Returns the size written (0 only when
 // not even that fits, never for limit >= 512).
-size_t writeAnswer(const CacheEntry& entry, const dnswire::QueryView& query, std::span<uint8_t> out, size_t limit,
-                   Clock::TimePoint now, std::optional<uint32_t> forcedTtl = std::nullopt);
+size_t writeAnswer(const CacheEntry& entry, const dnswire::QueryView& query, std::span<uint8_t> out,
+                   size_t limit, Clock::TimePoint now, std::optional<uint32_t> forcedTtl = std::nullopt);
 
 // Sets RA in a response already written (RFC 1035 §4.1.1: proxyd offers recursion).
 void setRecursionAvailable(std::span<uint8_t> response);

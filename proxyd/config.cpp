@@ -12,7 +12,8 @@ namespace {
 
 dnswire::Result<SocketAddress> parseAddress(const char* option, const std::string& text) {
   auto address = SocketAddress::parse(text);
-  if (!address) return Error(WireError::BadText, fmt::format("{} '{}': {}", option, text, address.error().message()));
+  if (!address)
+    return Error(WireError::BadText, fmt::format("{} '{}': {}", option, text, address.error().message()));
   if (address->port() == 0 && std::string_view(option) != "--listen")
     return Error(WireError::BadText, fmt::format("{} '{}': port 0 is not a server port", option, text));
   return address;

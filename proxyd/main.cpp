@@ -1,9 +1,9 @@
 // proxyd: the caching proxy resolver. Parses options, builds the objects and runs them;
 // the logic lives in proxyd_core.
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -46,16 +46,19 @@ int main(int argc, char** argv) {
   app.add_option("--listen", raw.listen, "ADDR:PORT for UDP and TCP, repeatable; IPv6 as [::1]:5353")
       ->default_str(proxyd::kDefaultListen);
   app.add_option("--central", raw.central, "centrald's ADDR:PORT")->capture_default_str();
-  app.add_option("--upstream", raw.upstreams,
-                 "recursive resolver ADDR:PORT, repeatable; with none, names outside centrald's zones get REFUSED");
-  app.add_option("--db", raw.db, "the proxy's own records (centrald's schema), answered before anything else");
+  app.add_option(
+      "--upstream", raw.upstreams,
+      "recursive resolver ADDR:PORT, repeatable; with none, names outside centrald's zones get REFUSED");
+  app.add_option("--db", raw.db,
+                 "the proxy's own records (centrald's schema), answered before anything else");
   app.add_option("--cache-size", raw.cacheSize, "most cache entries kept (least recently used go first)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
   app.add_option("--threads", raw.threads, "worker threads (default: number of cores)")
       ->check(CLI::Range(size_t{1}, proxyd::kMaxThreads));
   app.add_option("--allow", raw.allow, "CIDR allowed to query, repeatable (default: loopback only)");
-  app.add_option("--allow-add", raw.allowAdd, "CIDR whose ADD is relayed to centrald, repeatable (default: loopback)");
+  app.add_option("--allow-add", raw.allowAdd,
+                 "CIDR whose ADD is relayed to centrald, repeatable (default: loopback)");
   app.add_flag("--log-queries", raw.logQueries, "log one line per query");
 
   try {
@@ -84,7 +87,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<proxyd::LocalRecords> local;
     if (!config->db.empty()) {
       auto opened = proxyd::LocalRecords::open(config->db);
-      if (!opened) return fail(fmt::format("cannot open database {}: {}", config->db, opened.error().message()));
+      if (!opened)
+        return fail(fmt::format("cannot open database {}: {}", config->db, opened.error().message()));
       local = std::move(*opened);
     }
     const auto& clock = server::SystemClock::instance();
@@ -106,7 +110,8 @@ int main(int argc, char** argv) {
     server::ServerOptions options;
     options.listen = config->listen;
     options.threads = config->threads;
-    server::Server dnsServer(options, [&deps](const server::WorkerEnv& env) { return proxyd::buildPipeline(deps, env); });
+    server::Server dnsServer(
+        options, [&deps](const server::WorkerEnv& env) { return proxyd::buildPipeline(deps, env); });
     if (auto started = dnsServer.start(); !started) return fail(started.error().message());
 
     server::logInfo("resolving through centrald {} and upstreams {}; cache {} entries{}",

@@ -99,8 +99,9 @@ Verdict Resolver::resolve(QueryContext& ctx) {
 Verdict Resolver::answerStaleOrFail(QueryContext& ctx, const CacheKey& key) {
   const auto hit = shared_.cache->find(key);
   if (hit.entry && hit.entry->rcode != kServFail) {
-    const size_t size = writeAnswer(*hit.entry, ctx.query, ctx.responseBuffer(), ctx.maxResponseSize, clock_.now(),
-                                    hit.stale ? std::optional<uint32_t>(kStaleTtl) : std::nullopt);
+    const size_t size =
+        writeAnswer(*hit.entry, ctx.query, ctx.responseBuffer(), ctx.maxResponseSize, clock_.now(),
+                    hit.stale ? std::optional<uint32_t>(kStaleTtl) : std::nullopt);
     if (size > 0) {
       ctx.responseSize = size;
       dnswire::server::logQuery("{} {} {} -> {} from cache", ctx.client.toString(), ctx.query.qname.toText(),
@@ -126,7 +127,8 @@ void Resolver::finishWait(uint64_t waitId, const Outcome* outcome) {
   Verdict verdict = Verdict::Drop;
   const CacheEntry* entry = outcome != nullptr ? outcome->entry.get() : nullptr;
   if (entry != nullptr && entry->rcode != kServFail) {
-    const size_t size = writeAnswer(*entry, ctx->query, ctx->responseBuffer(), ctx->maxResponseSize, clock_.now());
+    const size_t size =
+        writeAnswer(*entry, ctx->query, ctx->responseBuffer(), ctx->maxResponseSize, clock_.now());
     if (size > 0) {
       ctx->responseSize = size;
       verdict = Verdict::Respond;
@@ -165,7 +167,8 @@ void Resolver::askUpstream(uint64_t fetchId, const Name& name) {
     Message refused;
     refused.header.qr = true;
     refused.header.rcode = static_cast<uint8_t>(Rcode::Refused);
-    auto built = buildEntry(refused, {fetch.key.qname, fetch.key.qtype, fetch.key.qclass}, Name(), clock_.now());
+    auto built =
+        buildEntry(refused, {fetch.key.qname, fetch.key.qtype, fetch.key.qclass}, Name(), clock_.now());
     complete(fetchId, built.entry, false);
     return;
   }
@@ -179,7 +182,8 @@ void Resolver::onCentralReply(uint64_t fetchId, std::error_code error, std::span
   auto it = fetches_.find(fetchId);
   if (it == fetches_.end()) return;
   Fetch& fetch = it->second;
-  auto message = error ? dnswire::Result<Message>(dnswire::WireError::Truncated) : dnswire::parseMessage(reply);
+  auto message =
+      error ? dnswire::Result<Message>(dnswire::WireError::Truncated) : dnswire::parseMessage(reply);
   if (!message || !usable(*message, true)) {
     // centrald unreachable or failing: a name known to be centrald's has nowhere else to go; one
     // never seen may still be the upstreams' (availability over a wasted query).
@@ -226,7 +230,8 @@ void Resolver::onUpstreamReply(uint64_t fetchId, std::error_code error, std::spa
   auto it = fetches_.find(fetchId);
   if (it == fetches_.end()) return;
   Fetch& fetch = it->second;
-  auto message = error ? dnswire::Result<Message>(dnswire::WireError::Truncated) : dnswire::parseMessage(reply);
+  auto message =
+      error ? dnswire::Result<Message>(dnswire::WireError::Truncated) : dnswire::parseMessage(reply);
   if (!message || !usable(*message, false)) {
     if (error) dnswire::server::logQuery("upstream: {} for {}", error.message(), fetch.key.qname.toText());
     complete(fetchId, nullptr, false);
@@ -255,9 +260,10 @@ void Resolver::complete(uint64_t fetchId, std::shared_ptr<const CacheEntry> entr
   const CacheKey key = it->second.key;
   fetches_.erase(it);
   if (entry && cacheable && entry->rcode != kServFail) shared_.cache->insert(key, entry);
-  shared_.flights->complete(key, Outcome{std::move(entry)}, [](Resolver* resolver, uint64_t waitId, const Outcome& o) {
-    resolver->loop().post([resolver, waitId, o] { resolver->deliver(waitId, o); });
-  });
+  shared_.flights->complete(key, Outcome{std::move(entry)},
+                            [](Resolver* resolver, uint64_t waitId, const Outcome& o) {
+                              resolver->loop().post([resolver, waitId, o] { resolver->deliver(waitId, o); });
+                            });
 }
 
 }  // namespace proxyd

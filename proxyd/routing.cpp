@@ -45,7 +45,8 @@ void ZoneRouting::learnNotCentral(const dnswire::Name& name) {
   std::unique_lock lock(mutex_);
   const auto now = clock_.now();
   // Bounded: expired entries are swept when the map grows.
-  if (notCentral_.size() >= 65536) std::erase_if(notCentral_, [&](const auto& item) { return item.second <= now; });
+  if (notCentral_.size() >= 65536)
+    std::erase_if(notCentral_, [&](const auto& item) { return item.second <= now; });
   if (notCentral_.size() >= 65536) notCentral_.clear();
   notCentral_[name.lowercased()] = now + negativeLifetime_;
 }

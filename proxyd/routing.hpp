@@ -30,7 +30,8 @@ enum class Route { Central, NotCentral, Unknown };
 
 class ZoneRouting {
  public:
-  explicit ZoneRouting(const dnswire::server::Clock& clock, std::chrono::seconds negativeLifetime = kNegativeLifetime)
+  explicit ZoneRouting(const dnswire::server::Clock& clock,
+                       std::chrono::seconds negativeLifetime = kNegativeLifetime)
       : clock_(clock), negativeLifetime_(negativeLifetime) {}
 
   Route classify(const dnswire::Name& qname) const;

@@ -16,13 +16,20 @@ class UpstreamCategory final : public std::error_category {
   const char* name() const noexcept override { return "upstream"; }
   std::string message(int code) const override {
     switch (static_cast<UpstreamError>(code)) {
-      case UpstreamError::Ok: return "ok";
-      case UpstreamError::Timeout: return "upstream timed out";
-      case UpstreamError::ConnectionRefused: return "upstream refused the connection";
-      case UpstreamError::BadResponse: return "bad response from upstream";
-      case UpstreamError::Cancelled: return "upstream query cancelled";
-      case UpstreamError::NoServers: return "no upstream server configured";
-      case UpstreamError::Other: return "upstream query failed";
+      case UpstreamError::Ok:
+        return "ok";
+      case UpstreamError::Timeout:
+        return "upstream timed out";
+      case UpstreamError::ConnectionRefused:
+        return "upstream refused the connection";
+      case UpstreamError::BadResponse:
+        return "bad response from upstream";
+      case UpstreamError::Cancelled:
+        return "upstream query cancelled";
+      case UpstreamError::NoServers:
+        return "no upstream server configured";
+      case UpstreamError::Other:
+        return "upstream query failed";
     }
     return "unknown upstream error";
   }
@@ -30,15 +37,21 @@ class UpstreamCategory final : public std::error_category {
 
 UpstreamError fromAresStatus(int status) {
   switch (status) {
-    case ARES_SUCCESS: return UpstreamError::Ok;
-    case ARES_ETIMEOUT: return UpstreamError::Timeout;
-    case ARES_ECONNREFUSED: return UpstreamError::ConnectionRefused;
-    case ARES_EBADRESP: return UpstreamError::BadResponse;
+    case ARES_SUCCESS:
+      return UpstreamError::Ok;
+    case ARES_ETIMEOUT:
+      return UpstreamError::Timeout;
+    case ARES_ECONNREFUSED:
+      return UpstreamError::ConnectionRefused;
+    case ARES_EBADRESP:
+      return UpstreamError::BadResponse;
     case ARES_EDESTRUCTION:
-    case ARES_ECANCELLED: return UpstreamError::Cancelled;
+    case ARES_ECANCELLED:
+      return UpstreamError::Cancelled;
     case ARES_ESERVFAIL:  // what 1.18 reports when it has no server to send to
       return UpstreamError::NoServers;
-    default: return UpstreamError::Other;
+    default:
+      return UpstreamError::Other;
   }
 }
 
@@ -61,7 +74,9 @@ const std::error_category& upstreamCategory() noexcept {
   return category;
 }
 
-std::error_code make_error_code(UpstreamError e) noexcept { return {static_cast<int>(e), upstreamCategory()}; }
+std::error_code make_error_code(UpstreamError e) noexcept {
+  return {static_cast<int>(e), upstreamCategory()};
+}
 
 struct Upstream::Impl {
   dnswire::server::EventLoop& loop;
@@ -80,8 +95,8 @@ struct Upstream::Impl {
   Impl(dnswire::server::EventLoop& l, UpstreamOptions o) : loop(l), options(std::move(o)) {
     std::call_once(aresInitOnce, [] { ares_library_init(ARES_LIB_INIT_ALL); });
     ares_options opts{};
-    int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS |
-               ARES_OPT_DOMAINS | ARES_OPT_NDOTS;
+    int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
+               ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS | ARES_OPT_NDOTS;
     // NOCHECKRESP: hand REFUSED/SERVFAIL replies to us. NOSEARCH/NOALIASES: we send whole
     // queries with ares_send, never names to expand.
     opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
@@ -95,10 +110,12 @@ struct Upstream::Impl {
     opts.ndomains = 0;
     opts.ndots = 1;
     const int status = ares_init_options(&channel, &opts, mask);
-    if (status != ARES_SUCCESS) throw std::runtime_error(std::string("c-ares init: ") + ares_strerror(status));
+    if (status != ARES_SUCCESS)
+      throw std::runtime_error(std::string("c-ares init: ") + ares_strerror(status));
     const std::string csv = serverCsv(options.servers);
     // An empty list leaves c-ares without servers: sends then fail at once (NoServers).
-    const int set = csv.empty() ? ares_set_servers(channel, nullptr) : ares_set_servers_ports_csv(channel, csv.c_str());
+    const int set =
+        csv.empty() ? ares_set_servers(channel, nullptr) : ares_set_servers_ports_csv(channel, csv.c_str());
     if (set != ARES_SUCCESS) {
       ares_destroy(channel);
       throw std::runtime_error(std::string("c-ares servers '") + csv + "': " + ares_strerror(set));

@@ -37,16 +37,16 @@ Verdict AddRelayStage::run(dnswire::server::QueryContext& ctx) {
     return verdict;
   };
   const bool tcp = ctx.transport == dnswire::server::Transport::Tcp;
-  const int fd = ::socket(central_.family(), (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd =
+      ::socket(central_.family(), (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return servFail();
   if (::connect(fd, central_.sockaddrPtr(), central_.length()) != 0 && errno != EINPROGRESS) {
     ::close(fd);
     return servFail();
   }
   const uint64_t relayId = nextRelay_++;
-  if (!loop_.watch(fd, dnswire::server::Interest::writable(), [this, relayId](Readiness ready) {
-        onReady(relayId, ready);
-      })) {
+  if (!loop_.watch(fd, dnswire::server::Interest::writable(),
+                   [this, relayId](Readiness ready) { onReady(relayId, ready); })) {
     ::close(fd);
     return servFail();
   }
@@ -84,7 +84,8 @@ void AddRelayStage::onReady(uint64_t relayId, Readiness ready) {
   Relay& relay = it->second;
   if (relay.sent < relay.out.size()) {
     if (!ready.writable && !ready.error) return;
-    const ssize_t n = ::send(relay.fd, relay.out.data() + relay.sent, relay.out.size() - relay.sent, MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(relay.fd, relay.out.data() + relay.sent, relay.out.size() - relay.sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) return;
       return finish(relayId, nullptr);
@@ -112,7 +113,8 @@ void AddRelayStage::onReady(uint64_t relayId, Readiness ready) {
   if (relay.in.size() < 2) return;
   const size_t length = static_cast<size_t>(relay.in[0] << 8 | relay.in[1]);
   if (relay.in.size() < 2 + length) return;
-  const std::vector<uint8_t> reply(relay.in.begin() + 2, relay.in.begin() + 2 + static_cast<ptrdiff_t>(length));
+  const std::vector<uint8_t> reply(relay.in.begin() + 2,
+                                   relay.in.begin() + 2 + static_cast<ptrdiff_t>(length));
   finish(relayId, &reply);
 }
 
@@ -129,8 +131,8 @@ void AddRelayStage::finish(uint64_t relayId, const std::vector<uint8_t>* reply) 
   if (reply != nullptr && reply->size() >= 12 && (reply->at(3) & 0x0f) == 0) forgetNames(*reply);
   if (reply != nullptr && reply->size() <= ctx->maxResponseSize) {
     ctx->setResponse(*reply);
-    dnswire::server::logQuery("{} ADD {} relayed: rcode {}", ctx->client.toString(), ctx->query.qname.toText(),
-                              reply->size() >= 4 ? reply->at(3) & 0x0f : 0);
+    dnswire::server::logQuery("{} ADD {} relayed: rcode {}", ctx->client.toString(),
+                              ctx->query.qname.toText(), reply->size() >= 4 ? reply->at(3) & 0x0f : 0);
     relay.token.resume(Verdict::Respond);
     return;
   }

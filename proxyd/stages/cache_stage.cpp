@@ -8,9 +8,11 @@ namespace proxyd {
 using dnswire::server::Verdict;
 
 Verdict CacheStage::run(dnswire::server::QueryContext& ctx) {
-  const auto hit = cache_.find(CacheKey::make(ctx.query.qname, ctx.query.qtype, ctx.query.qclass, ctx.query.dnssecOk));
+  const auto hit =
+      cache_.find(CacheKey::make(ctx.query.qname, ctx.query.qtype, ctx.query.qclass, ctx.query.dnssecOk));
   if (!hit.entry || hit.stale) return Verdict::Continue;
-  const size_t size = writeAnswer(*hit.entry, ctx.query, ctx.responseBuffer(), ctx.maxResponseSize, clock_.now());
+  const size_t size =
+      writeAnswer(*hit.entry, ctx.query, ctx.responseBuffer(), ctx.maxResponseSize, clock_.now());
   if (size == 0) return Verdict::Continue;
   ctx.responseSize = size;
   dnswire::server::logQuery("{} {} {} -> rcode {} (cache)", ctx.client.toString(), ctx.query.qname.toText(),

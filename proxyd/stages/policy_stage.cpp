@@ -11,7 +11,8 @@ using dnswire::server::Verdict;
 
 namespace {
 Verdict refuse(dnswire::server::QueryContext& ctx, dnswire::Rcode rcode, const char* why) {
-  dnswire::server::logQuery("{} {}: {}", ctx.client.toString(), ctx.parsed ? ctx.query.qname.toText() : "-", why);
+  dnswire::server::logQuery("{} {}: {}", ctx.client.toString(), ctx.parsed ? ctx.query.qname.toText() : "-",
+                            why);
   const Verdict verdict = dnswire::server::respondWithError(ctx, rcode);
   setRecursionAvailable(ctx.responseBuffer());
   return verdict;
@@ -22,7 +23,8 @@ Verdict PolicyStage::run(dnswire::server::QueryContext& ctx) {
   if (!ctx.parsed) return refuse(ctx, dnswire::Rcode::FormErr, "not parsed");
   const auto opcode = ctx.query.header.opcode;
   if (opcode == dnswire::Opcode::Add) {
-    if (!allowAdd_.allows(ctx.client)) return refuse(ctx, dnswire::Rcode::Refused, "ADD refused (--allow-add)");
+    if (!allowAdd_.allows(ctx.client))
+      return refuse(ctx, dnswire::Rcode::Refused, "ADD refused (--allow-add)");
     return Verdict::Continue;
   }
   if (opcode != dnswire::Opcode::Query) return refuse(ctx, dnswire::Rcode::NotImp, "opcode not implemented");

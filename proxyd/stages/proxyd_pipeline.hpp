@@ -15,7 +15,7 @@ struct PipelineDeps {
   SharedState shared;
   const dnswire::server::Acl* allow = nullptr;
   const dnswire::server::Acl* allowAdd = nullptr;
-  dnswire::server::SocketAddress central;        // where ADD is relayed
+  dnswire::server::SocketAddress central;           // where ADD is relayed
   const centrald::SnapshotHolder* local = nullptr;  // --db, optional
 };
 

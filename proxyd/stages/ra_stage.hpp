@@ -12,7 +12,8 @@ namespace proxyd {
 
 class RecursionAvailableStage final : public dnswire::server::Stage {
  public:
-  explicit RecursionAvailableStage(std::unique_ptr<dnswire::server::Stage> inner) : inner_(std::move(inner)) {}
+  explicit RecursionAvailableStage(std::unique_ptr<dnswire::server::Stage> inner)
+      : inner_(std::move(inner)) {}
   dnswire::server::Verdict run(dnswire::server::QueryContext& ctx) override {
     const auto verdict = inner_->run(ctx);
     if (verdict == dnswire::server::Verdict::Respond) setRecursionAvailable(ctx.responseBuffer());

@@ -15,7 +15,9 @@ class ResolveStage final : public dnswire::server::Stage {
  public:
   ResolveStage(const SharedState& shared, const dnswire::server::WorkerEnv& env)
       : resolver_(std::make_unique<Resolver>(shared, env)) {}
-  dnswire::server::Verdict run(dnswire::server::QueryContext& ctx) override { return resolver_->resolve(ctx); }
+  dnswire::server::Verdict run(dnswire::server::QueryContext& ctx) override {
+    return resolver_->resolve(ctx);
+  }
   std::string_view name() const override { return "resolve"; }
 
  private:

@@ -1,12 +1,12 @@
-#include <catch2/catch.hpp>
+#include "proxyd/cache_entry.hpp"
 
+#include <catch2/catch.hpp>
 #include <set>
 
 #include "dnswire/message_reader.hpp"
 #include "dnswire/message_writer.hpp"
 #include "dnswire/packet_view.hpp"
 #include "dnswire/server/clock.hpp"
-#include "proxyd/cache_entry.hpp"
 
 using namespace dnswire;
 using proxyd::buildEntry;
@@ -103,7 +103,8 @@ TEST_CASE("cache entry: k answers for k addresses put each first once, chain int
   Message m = reply("alias.example.test.");
   m.answers = {cname("alias.example.test.", 300, "www.example.test."), a("www.example.test.", 300, 1),
                a("www.example.test.", 200, 2), a("www.example.test.", 300, 3)};
-  const auto built = buildEntry(m, {name("alias.example.test."), RRType::A, RRClass::IN}, Name(), clock.now());
+  const auto built =
+      buildEntry(m, {name("alias.example.test."), RRType::A, RRClass::IN}, Name(), clock.now());
   REQUIRE(built.cacheable);
   REQUIRE(built.entry->rotating.size() == 1);
   const auto q = clientQuery("alias.example.test.");
@@ -129,7 +130,8 @@ TEST_CASE("cache entry: negative answers per RFC 2308", "[unit]") {
   Message nx = reply("nope.example.test.");
   nx.header.rcode = static_cast<uint8_t>(Rcode::NXDomain);
   nx.authority = {soa("example.test.", 3600, 120)};
-  const auto built = buildEntry(nx, {name("nope.example.test."), RRType::A, RRClass::IN}, Name(), clock.now());
+  const auto built =
+      buildEntry(nx, {name("nope.example.test."), RRType::A, RRClass::IN}, Name(), clock.now());
   REQUIRE(built.cacheable);
   CHECK(built.entry->negative);
   CHECK(built.entry->expires - clock.now() == std::chrono::seconds(120));
@@ -140,11 +142,13 @@ TEST_CASE("cache entry: negative answers per RFC 2308", "[unit]") {
 
   Message noSoa = reply("nope.example.test.");
   noSoa.header.rcode = static_cast<uint8_t>(Rcode::NXDomain);
-  CHECK_FALSE(buildEntry(noSoa, {name("nope.example.test."), RRType::A, RRClass::IN}, Name(), clock.now()).cacheable);
+  CHECK_FALSE(
+      buildEntry(noSoa, {name("nope.example.test."), RRType::A, RRClass::IN}, Name(), clock.now()).cacheable);
 
   Message nodata = reply("www.example.test.", RRType::AAAA);
   nodata.authority = {soa("example.test.", 60, 300)};
-  const auto nd = buildEntry(nodata, {name("www.example.test."), RRType::AAAA, RRClass::IN}, Name(), clock.now());
+  const auto nd =
+      buildEntry(nodata, {name("www.example.test."), RRType::AAAA, RRClass::IN}, Name(), clock.now());
   CHECK(nd.cacheable);
   CHECK(nd.entry->negative);
   CHECK(nd.entry->rcode == 0);
@@ -157,8 +161,8 @@ TEST_CASE("cache entry: negative answers per RFC 2308", "[unit]") {
 
   Message servfail = reply("www.example.test.");
   servfail.header.rcode = static_cast<uint8_t>(Rcode::ServFail);
-  CHECK_FALSE(
-      buildEntry(servfail, {name("www.example.test."), RRType::A, RRClass::IN}, Name(), clock.now()).cacheable);
+  CHECK_FALSE(buildEntry(servfail, {name("www.example.test."), RRType::A, RRClass::IN}, Name(), clock.now())
+                  .cacheable);
 }
 
 TEST_CASE("cache entry: records outside the bailiwick are scrubbed", "[unit]") {
@@ -168,7 +172,8 @@ TEST_CASE("cache entry: records outside the bailiwick are scrubbed", "[unit]") {
   m.authority = {{name("upstream.example."), RRType::NS, RRClass::IN, 300, Ns{name("ns.upstream.example.")}},
                  {name("other.test."), RRType::NS, RRClass::IN, 300, Ns{name("ns.evil.test.")}}};
   m.additional = {a("ns.upstream.example.", 300, 53), a("ns.evil.test.", 300, 66)};
-  const auto built = buildEntry(m, {name("www.upstream.example."), RRType::A, RRClass::IN}, Name(), clock.now());
+  const auto built =
+      buildEntry(m, {name("www.upstream.example."), RRType::A, RRClass::IN}, Name(), clock.now());
   REQUIRE(built.cacheable);
   const Message answer = answerOf(*built.entry, clientQuery("www.upstream.example."), clock.now());
   REQUIRE(answer.answers.size() == 1);
@@ -206,7 +211,8 @@ TEST_CASE("cache entry: a CNAME chain left incomplete is reported and not cached
   server::ManualClock clock;
   Message m = reply("alias.example.test.");
   m.answers = {cname("alias.example.test.", 300, "www.upstream.example.")};
-  const auto built = buildEntry(m, {name("alias.example.test."), RRType::A, RRClass::IN}, Name(), clock.now());
+  const auto built =
+      buildEntry(m, {name("alias.example.test."), RRType::A, RRClass::IN}, Name(), clock.now());
   CHECK(built.chainIncomplete);
   CHECK_FALSE(built.cacheable);
   CHECK(built.finalName == name("www.upstream.example."));

@@ -1,7 +1,8 @@
+#include "proxyd/cache.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "dnswire/server/clock.hpp"
-#include "proxyd/cache.hpp"
 
 using namespace dnswire;
 using proxyd::Cache;

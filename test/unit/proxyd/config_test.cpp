@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "proxyd/config.hpp"
+
+#include <catch2/catch.hpp>
 
 using proxyd::RawConfig;
 using proxyd::validateConfig;

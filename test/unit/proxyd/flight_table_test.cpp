@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "proxyd/flight_table.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace dnswire;
 using proxyd::CacheKey;

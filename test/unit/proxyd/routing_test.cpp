@@ -1,7 +1,8 @@
+#include "proxyd/routing.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "dnswire/server/clock.hpp"
-#include "proxyd/routing.hpp"
 
 using namespace dnswire;
 using proxyd::Route;

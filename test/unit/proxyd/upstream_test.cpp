@@ -1,15 +1,15 @@
-#include <catch2/catch.hpp>
+#include "proxyd/upstream.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <optional>
 
 #include "dnswire/message_reader.hpp"
 #include "dnswire/server/event_loop.hpp"
 #include "proxyd/resolver.hpp"
-#include "proxyd/upstream.hpp"
 
 using namespace dnswire;
 using proxyd::Upstream;
@@ -40,7 +40,8 @@ struct Result_ {
   std::vector<uint8_t> reply;
 };
 
-std::optional<Result_> sendAndWait(server::EventLoop& loop, Upstream& upstream, std::span<const uint8_t> query) {
+std::optional<Result_> sendAndWait(server::EventLoop& loop, Upstream& upstream,
+                                   std::span<const uint8_t> query) {
   std::optional<Result_> result;
   upstream.send(query, [&](std::error_code error, std::span<const uint8_t> reply) {
     result = Result_{error, {reply.begin(), reply.end()}};
@@ -60,7 +61,8 @@ TEST_CASE("upstream: its own error category", "[unit]") {
 
 TEST_CASE("upstream: no servers, refused, silent", "[unit]") {
   server::EventLoop loop;
-  const auto query = proxyd::encodeQuery(Name::fromText("www.example.test.").value(), RRType::A, RRClass::IN, false);
+  const auto query =
+      proxyd::encodeQuery(Name::fromText("www.example.test.").value(), RRType::A, RRClass::IN, false);
 
   Upstream none(loop, {});
   auto result = sendAndWait(loop, none, query);
@@ -92,7 +94,8 @@ TEST_CASE("upstream: replies with a wrong ID or question are ignored", "[unit]")
     uint8_t buffer[1500];
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
-    const ssize_t n = ::recvfrom(server.fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&peer), &len);
+    const ssize_t n =
+        ::recvfrom(server.fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&peer), &len);
     if (n < 12) return;
     ++seen;
     auto send = [&](std::vector<uint8_t> reply) {
@@ -112,7 +115,8 @@ TEST_CASE("upstream: replies with a wrong ID or question are ignored", "[unit]")
     send(reply);
   }));
   Upstream upstream(loop, {{server.address()}, std::chrono::milliseconds(500), 1});
-  const auto query = proxyd::encodeQuery(Name::fromText("www.example.test.").value(), RRType::A, RRClass::IN, false);
+  const auto query =
+      proxyd::encodeQuery(Name::fromText("www.example.test.").value(), RRType::A, RRClass::IN, false);
   auto result = sendAndWait(loop, upstream, query);
   REQUIRE(result);
   REQUIRE_FALSE(result->error);
