@@ -32,9 +32,11 @@ constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 }  // namespace
 
 std::string toText(const ResourceRecord& rr) {
-  const RRTypeInfo& info = typeInfo(rr.type);
+  // RDATA kept as raw bytes prints in the generic form whatever its type (RFC 3597 §5).
+  const auto* raw = std::get_if<Opaque>(&rr.data);
+  const std::string rdata = raw != nullptr ? genericRdataText(raw->bytes) : typeInfo(rr.type).toText(rr.data);
   return fmt::format("{}\t{}\t{}\t{}\t{}", rr.owner.toText(), rr.ttl, classToText(rr.cls),
-                     typeToText(rr.type), info.toText(rr.data));
+                     typeToText(rr.type), rdata);
 }
 
 std::string quoteCharacterString(std::string_view bytes) {

@@ -275,3 +275,13 @@ TEST_CASE("rdata text errors and forms", "[unit]") {
   REQUIRE(txt.ok());
   CHECK(std::get<Txt>(*txt).strings == std::vector<std::string>{"word", "two words", "A"});
 }
+
+TEST_CASE("raw RDATA under a known type prints and writes as is", "[unit]") {
+  ResourceRecord rr{nameOf("x.example."), RRType::A, RRClass::IN, 60, Opaque{{10, 0, 0, 1}}};
+  CHECK(toText(rr) == "x.example.\t60\tIN\tA\t\\# 4 0A000001");
+  Message m;
+  m.answers.push_back(rr);
+  auto parsed = parseMessage(writeMessage(m));
+  REQUIRE(parsed.ok());
+  CHECK(std::get<A>(parsed->answers[0].data).address == std::array<uint8_t, 4>{10, 0, 0, 1});
+}
