@@ -529,8 +529,24 @@ Result<RData> parseOptText(std::span<const Token>, const Name&) {
 
 // ---- the table -------------------------------------------------------------------------
 
-#define DNS_ROW(TYPE, MNEMONIC, COMPRESS, DEC, ENC, TXT, PARSE, VAL) \
-  RRTypeInfo { RRType::TYPE, MNEMONIC, COMPRESS, DEC, ENC, TXT, parseOrGeneric<RRType::TYPE, PARSE>, VAL }
+// RDATA held as raw bytes (Opaque) under a known type is written and printed as is, so
+// that a caller mixing the two never meets bad_variant_access.
+template <bool (*kEncode)(const RData&, WireWriter&, NameCompressor*)>
+bool encodeOrRaw(const RData& d, WireWriter& w, NameCompressor* c) {
+  if (const auto* raw = std::get_if<Opaque>(&d)) return w.writeBytes(raw->bytes);
+  return kEncode(d, w, c);
+}
+template <std::string (*kText)(const RData&)>
+std::string textOrRaw(const RData& d) {
+  if (const auto* raw = std::get_if<Opaque>(&d)) return genericRdataText(raw->bytes);
+  return kText(d);
+}
+
+#define DNS_ROW(TYPE, MNEMONIC, COMPRESS, DEC, ENC, TXT, PARSE, VAL)         \
+  RRTypeInfo {                                                               \
+    RRType::TYPE, MNEMONIC, COMPRESS, DEC, encodeOrRaw<ENC>, textOrRaw<TXT>, \
+        parseOrGeneric<RRType::TYPE, PARSE>, VAL                             \
+  }
 
 constexpr RRTypeInfo kRows[] = {
     DNS_ROW(A, "A", false, decodeA, encodeA, textA, parseA, validateA),
