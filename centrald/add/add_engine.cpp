@@ -21,7 +21,8 @@ namespace {
 bool isDatabaseFailure(const dnswire::Error& error) {
   // Everything but the expected, per-request outcomes means the database itself failed
   // (read-only file, disk full, I/O error, lock timeout): the batch cannot go on.
-  return error.code != make_error_code(StoreError::PoolExhausted) && error.code != make_error_code(StoreError::BadPool);
+  return error.code != make_error_code(StoreError::PoolExhausted) &&
+         error.code != make_error_code(StoreError::BadPool);
 }
 
 std::string recordsText(const std::vector<ResourceRecord>& records) {
@@ -39,7 +40,8 @@ void AddEngine::log(const std::string& line) const {
   if (log_) log_(line);
 }
 
-std::vector<uint8_t> AddEngine::sign(std::vector<uint8_t> response, const std::optional<TsigReply>& tsig) const {
+std::vector<uint8_t> AddEngine::sign(std::vector<uint8_t> response,
+                                     const std::optional<TsigReply>& tsig) const {
   if (!tsig) return response;
   dnswire::TsigFields fields;
   fields.timeSigned = static_cast<uint64_t>(clock_.wallSeconds());
@@ -48,15 +50,16 @@ std::vector<uint8_t> AddEngine::sign(std::vector<uint8_t> response, const std::o
   return std::move(signedResponse->wire);
 }
 
-std::vector<uint8_t> AddEngine::errorResponse(const dnswire::Header& header, const dnswire::Question* question,
-                                              Rcode rcode, bool withEdns, const std::optional<TsigReply>& tsig) const {
+std::vector<uint8_t> AddEngine::errorResponse(const dnswire::Header& header,
+                                              const dnswire::Question* question, Rcode rcode, bool withEdns,
+                                              const std::optional<TsigReply>& tsig) const {
   auto wire = dnswire::encodeAddResponse(header, question, rcode, {}, withEdns);
   if (!wire) return {};
   return sign(std::move(*wire), tsig);
 }
 
 std::optional<std::vector<uint8_t>> AddEngine::findReplay(const AddItem& item, int64_t now,
-                                                           std::optional<Failure>& failure) {
+                                                          std::optional<Failure>& failure) {
   const std::string key = item.clientKey + "/" + dnswire::toHex(item.digest);
   if (auto it = replay_.find(key); it != replay_.end() && it->second.created >= now - kReplayWindowSeconds)
     return it->second.response;
@@ -191,10 +194,16 @@ std::variant<AddOutcome, AddEngine::Failure> AddEngine::applyOne(const AddItem& 
       dnswire::Zone created;
       created.origin = name;
       auto hostmaster = name.prepend("hostmaster");
-      dnswire::Soa soa{options_.nameserver, hostmaster ? *hostmaster : name, 1, options_.refresh, options_.retry,
-                       options_.expire, options_.minimum};
+      dnswire::Soa soa{options_.nameserver,
+                       hostmaster ? *hostmaster : name,
+                       1,
+                       options_.refresh,
+                       options_.retry,
+                       options_.expire,
+                       options_.minimum};
       created.records.push_back({name, RRType::SOA, dnswire::RRClass::IN, options_.soaTtl, soa});
-      created.records.push_back({name, RRType::NS, dnswire::RRClass::IN, options_.soaTtl, dnswire::Ns{options_.nameserver}});
+      created.records.push_back(
+          {name, RRType::NS, dnswire::RRClass::IN, options_.soaTtl, dnswire::Ns{options_.nameserver}});
       answer.push_back(created.records[0]);
       answer.push_back(created.records[1]);
       created.records.insert(created.records.end(), zoneRecords.begin(), zoneRecords.end());
@@ -210,7 +219,8 @@ std::variant<AddOutcome, AddEngine::Failure> AddEngine::applyOne(const AddItem& 
   }
   answer.insert(answer.end(), records.begin(), records.end());
 
-  auto wire = dnswire::encodeAddResponse(item.requestHeader, &request.question, Rcode::NoError, answer, item.withEdns);
+  auto wire = dnswire::encodeAddResponse(item.requestHeader, &request.question, Rcode::NoError, answer,
+                                         item.withEdns);
   if (!wire) return Failure{"cannot encode the response: " + wire.error().message()};
   outcome.response = sign(std::move(*wire), item.tsig);
   outcome.rcode = Rcode::NoError;
@@ -230,8 +240,8 @@ std::vector<AddOutcome> AddEngine::applyBatch(std::vector<AddItem>& items, bool&
     for (const auto& item : items) {
       AddOutcome outcome;
       outcome.rcode = Rcode::ServFail;
-      outcome.response =
-          errorResponse(item.requestHeader, &item.request.question, Rcode::ServFail, item.withEdns, item.tsig);
+      outcome.response = errorResponse(item.requestHeader, &item.request.question, Rcode::ServFail,
+                                       item.withEdns, item.tsig);
       outcomes.push_back(std::move(outcome));
     }
     return outcomes;

@@ -66,13 +66,13 @@ struct TsigReply {
 
 // One request as the stage hands it over.
 struct AddItem {
-  std::string clientKey;                  // "127.0.0.1#4660": source address and ID
-  std::vector<uint8_t> digest;            // of the request's bytes after the ID
+  std::string clientKey;        // "127.0.0.1#4660": source address and ID
+  std::vector<uint8_t> digest;  // of the request's bytes after the ID
   dnswire::Header requestHeader;
   dnswire::AddRequest request;
   bool withEdns = false;
   std::optional<TsigReply> tsig;
-  std::string client;                     // for log lines
+  std::string client;  // for log lines
 };
 
 // What happened to one item.
@@ -97,7 +97,8 @@ class AddEngine {
 
   // A response to `header`/`question` with `rcode` and no records, signed when `tsig`.
   std::vector<uint8_t> errorResponse(const dnswire::Header& header, const dnswire::Question* question,
-                                     dnswire::Rcode rcode, bool withEdns, const std::optional<TsigReply>& tsig) const;
+                                     dnswire::Rcode rcode, bool withEdns,
+                                     const std::optional<TsigReply>& tsig) const;
   // Appends a TSIG signed with `tsig` (time: the clock's wall time). Unchanged on failure.
   std::vector<uint8_t> sign(std::vector<uint8_t> response, const std::optional<TsigReply>& tsig) const;
 
@@ -112,7 +113,8 @@ class AddEngine {
 
   // Applies one item inside the open transaction. Returns the outcome, or a Failure.
   std::variant<AddOutcome, Failure> applyOne(const AddItem& item);
-  std::optional<std::vector<uint8_t>> findReplay(const AddItem& item, int64_t now, std::optional<Failure>& failure);
+  std::optional<std::vector<uint8_t>> findReplay(const AddItem& item, int64_t now,
+                                                 std::optional<Failure>& failure);
   void remember(const std::string& key, const std::vector<uint8_t>& response, int64_t now);
   void log(const std::string& line) const;
 
@@ -120,7 +122,7 @@ class AddEngine {
   AddOptions options_;
   const dnswire::server::Clock& clock_;
   LogFn log_;
-  std::unordered_map<std::string, ReplayEntry> replay_;  // clientKey + digest
+  std::unordered_map<std::string, ReplayEntry> replay_;      // clientKey + digest
   std::deque<std::pair<int64_t, std::string>> replayOrder_;  // oldest first, for pruning
   int64_t lastPrune_ = 0;
 };

@@ -16,7 +16,8 @@ constexpr size_t kMaxQueued = 65536;
 
 std::vector<uint8_t> truncateAddResponse(const std::vector<uint8_t>& response, const AddItem& item) {
   const auto rcode = static_cast<dnswire::Rcode>(response.size() >= 4 ? response[3] & 0xF : 2);
-  auto shortened = dnswire::encodeAddResponse(item.requestHeader, &item.request.question, rcode, {}, item.withEdns);
+  auto shortened =
+      dnswire::encodeAddResponse(item.requestHeader, &item.request.question, rcode, {}, item.withEdns);
   if (!shortened || shortened->size() < dnswire::kHeaderSize) return {};
   (*shortened)[2] |= 0x02;  // TC
   return std::move(*shortened);
@@ -125,7 +126,8 @@ void AddService::run() {
         server::logError("ADD writer: {}", e.what());
         for (const auto& job : batch)
           responses.push_back(engine_.errorResponse(job.item.requestHeader, &job.item.request.question,
-                                                    dnswire::Rcode::ServFail, job.item.withEdns, job.item.tsig));
+                                                    dnswire::Rcode::ServFail, job.item.withEdns,
+                                                    job.item.tsig));
       }
       for (auto& job : batch) round.push_back(std::move(job));
       if (round.size() >= maxBatch_) break;
@@ -135,7 +137,8 @@ void AddService::run() {
       // the watcher retries and we still acknowledge (the change is durable).
       try {
         if (auto published = publish_(); !published)
-          server::logError("ADD: committed, but the zone snapshot rebuild failed: {}", published.error().message());
+          server::logError("ADD: committed, but the zone snapshot rebuild failed: {}",
+                           published.error().message());
       } catch (const std::exception& e) {
         server::logError("ADD: committed, but the zone snapshot rebuild failed: {}", e.what());
       }

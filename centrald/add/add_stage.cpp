@@ -24,7 +24,9 @@ constexpr uint8_t kReplayDigestKey[] = {'a', 'd', 'd', '-', 'r', 'e', 'p', 'l', 
 }  // namespace
 
 AddStage::AddStage(AddService& service, const server::WorkerEnv& env)
-    : service_(service), loop_(env.loop), clock_(env.clock != nullptr ? env.clock : &server::SystemClock::instance()) {
+    : service_(service),
+      loop_(env.loop),
+      clock_(env.clock != nullptr ? env.clock : &server::SystemClock::instance()) {
   service_.registerLoop(loop_);
 }
 
@@ -67,11 +69,12 @@ Verdict AddStage::run(server::QueryContext& ctx) {
     const dnswire::TsigKey& key = options.tsigKey ? *options.tsigKey : kNoKey;
     auto check = dnswire::tsigVerify(ctx.request, key, now);
     if (!check) {
-      server::logWarning("ADD {} from {}: FORMERR, bad TSIG record: {}", nameText, client, check.error().message());
+      server::logWarning("ADD {} from {}: FORMERR, bad TSIG record: {}", nameText, client,
+                         check.error().message());
       return server::respondWithError(ctx, Rcode::FormErr);
     }
-    auto unsignedReply = [&](const dnswire::Name& keyName, const dnswire::Name& algorithm, uint64_t timeSigned,
-                             uint16_t error, uint16_t originalId) {
+    auto unsignedReply = [&](const dnswire::Name& keyName, const dnswire::Name& algorithm,
+                             uint64_t timeSigned, uint16_t error, uint16_t originalId) {
       dnswire::TsigFields fields;
       fields.timeSigned = timeSigned;
       fields.error = error;
@@ -92,8 +95,9 @@ Verdict AddStage::run(server::QueryContext& ctx) {
       fields.timeSigned = record.timeSigned;
       fields.error = static_cast<uint16_t>(TsigError::BadTime);
       const auto t = static_cast<uint64_t>(now);
-      fields.otherData = {static_cast<uint8_t>(t >> 40), static_cast<uint8_t>(t >> 32), static_cast<uint8_t>(t >> 24),
-                          static_cast<uint8_t>(t >> 16), static_cast<uint8_t>(t >> 8),  static_cast<uint8_t>(t)};
+      fields.otherData = {static_cast<uint8_t>(t >> 40), static_cast<uint8_t>(t >> 32),
+                          static_cast<uint8_t>(t >> 24), static_cast<uint8_t>(t >> 16),
+                          static_cast<uint8_t>(t >> 8),  static_cast<uint8_t>(t)};
       server::logWarning("ADD {} from {}: NOTAUTH, TSIG BADTIME (signed at {}, now {})", nameText, client,
                          record.timeSigned, now);
       auto wire = dnswire::encodeAddResponse(header, q, Rcode::NotAuth, {}, withEdns);
@@ -103,9 +107,10 @@ Verdict AddStage::run(server::QueryContext& ctx) {
     }
     if (check->error != TsigError::NoError) {
       const auto error = static_cast<uint16_t>(check->error);
-      server::logWarning("ADD {} from {}: NOTAUTH, TSIG {} (key {})", nameText, client, dnswire::tsigErrorText(error),
-                         check->keyName.toText());
-      return respond(ctx, unsignedReply(check->keyName, record.algorithm, record.timeSigned, error, record.originalId));
+      server::logWarning("ADD {} from {}: NOTAUTH, TSIG {} (key {})", nameText, client,
+                         dnswire::tsigErrorText(error), check->keyName.toText());
+      return respond(
+          ctx, unsignedReply(check->keyName, record.algorithm, record.timeSigned, error, record.originalId));
     }
     reply = TsigReply{key, record.mac};
   }

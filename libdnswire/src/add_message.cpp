@@ -15,7 +15,8 @@ bool isAddressType(RRType type) { return type == RRType::A || type == RRType::AA
 
 // The additional section of an ADD message: one OPT at most and a TSIG only as the last
 // record (RFC 8945 §5.1); the codec already checked OPT's placement (RFC 6891 §6.1.1).
-Result<void> splitAdditional(const Message& m, std::optional<Edns>& edns, std::optional<ResourceRecord>* tsig) {
+Result<void> splitAdditional(const Message& m, std::optional<Edns>& edns,
+                             std::optional<ResourceRecord>* tsig) {
   for (size_t i = 0; i < m.additional.size(); ++i) {
     const auto& rr = m.additional[i];
     if (rr.type == RRType::OPT) {
@@ -60,7 +61,8 @@ Result<AddRequest> decodeAddRequest(std::span<const uint8_t> wire) {
   const Message& m = *parsed;
   const Header& h = m.header;
   if (h.qr || h.opcode != Opcode::Add) return bad("not an ADD request (QR=0, opcode 14)");
-  if (m.questions.size() != 1) return Error(WireError::BadQuestionCount, "an ADD request has exactly one question");
+  if (m.questions.size() != 1)
+    return Error(WireError::BadQuestionCount, "an ADD request has exactly one question");
   if (!m.answers.empty()) return bad("an ADD request has an empty answer section");
   AddRequest request;
   request.id = h.id;
@@ -75,7 +77,8 @@ Result<AddRequest> decodeAddRequest(std::span<const uint8_t> wire) {
   std::unordered_set<Name, NameHash> aliases;
   size_t addresses = 0;
   for (const auto& rr : m.authority) {
-    if (rr.ttl > kMaxTtl) return bad("TTL " + std::to_string(rr.ttl) + " of " + rr.owner.toText() + " over 2^31-1");
+    if (rr.ttl > kMaxTtl)
+      return bad("TTL " + std::to_string(rr.ttl) + " of " + rr.owner.toText() + " over 2^31-1");
     if (isAddressType(rr.type)) {
       if (rr.owner != name) return bad("address record owned by " + rr.owner.toText() + ", not by NAME");
       if (rr.cls != RRClass::IN && !isAddPlaceholder(rr))
@@ -88,7 +91,8 @@ Result<AddRequest> decodeAddRequest(std::span<const uint8_t> wire) {
       if (cname->target != name) return bad("alias " + rr.owner.toText() + " does not point at NAME");
       if (!aliases.insert(rr.owner).second) return bad("alias " + rr.owner.toText() + " given twice");
     } else if (rr.type == RRType::MX) {
-      if (rr.cls != RRClass::IN || !std::holds_alternative<Mx>(rr.data)) return bad("MX record not of class IN");
+      if (rr.cls != RRClass::IN || !std::holds_alternative<Mx>(rr.data))
+        return bad("MX record not of class IN");
       if (rr.owner != name) return bad("MX record owned by " + rr.owner.toText() + ", not by NAME");
     } else {
       return bad("cannot create " + typeToText(rr.type) + " records with ADD");
@@ -103,9 +107,9 @@ uint16_t AddResponse::rcode() const {
   return static_cast<uint16_t>((edns ? edns->extendedRcode : 0) << 4 | (header.rcode & 0xF));
 }
 
-Result<std::vector<uint8_t>> encodeAddResponse(const Header& requestHeader, const Question* question, Rcode rcode,
-                                               std::span<const ResourceRecord> records, bool withEdns,
-                                               size_t maxSize) {
+Result<std::vector<uint8_t>> encodeAddResponse(const Header& requestHeader, const Question* question,
+                                               Rcode rcode, std::span<const ResourceRecord> records,
+                                               bool withEdns, size_t maxSize) {
   std::vector<uint8_t> buffer(std::min(maxSize, kMaxMessageSize));
   if (buffer.size() < kHeaderSize) return Error(WireError::NoSpace, "no room for a header");
   MessageWriter w(buffer, buffer.size());
@@ -135,7 +139,8 @@ Result<AddResponse> decodeAddResponse(std::span<const uint8_t> wire) {
   if (!parsed) return parsed.error();
   Message& m = *parsed;
   if (!m.header.qr || m.header.opcode != Opcode::Add) return bad("not an ADD response (QR=1, opcode 14)");
-  if (m.questions.size() > 1) return Error(WireError::BadQuestionCount, "an ADD response has at most one question");
+  if (m.questions.size() > 1)
+    return Error(WireError::BadQuestionCount, "an ADD response has at most one question");
   AddResponse response;
   response.header = m.header;
   if (!m.questions.empty()) response.question = m.questions[0];

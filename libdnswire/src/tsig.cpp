@@ -62,11 +62,13 @@ uint16_t readU16At(std::span<const uint8_t> wire, size_t at) {
   return static_cast<uint16_t>(wire[at] << 8 | wire[at + 1]);
 }
 
-Result<std::vector<uint8_t>> appendRecord(std::span<const uint8_t> message, const Name& keyName, const Tsig& t) {
+Result<std::vector<uint8_t>> appendRecord(std::span<const uint8_t> message, const Name& keyName,
+                                          const Tsig& t) {
   if (message.size() < kHeaderSize) return Error(WireError::ShortHeader, "message shorter than a header");
   const uint16_t arcount = readU16At(message, 10);
   if (arcount == 0xFFFF) return Error(WireError::NoSpace, "ARCOUNT is full");
-  if (t.otherData.size() > 0xFFFF || t.mac.size() > 0xFFFF) return Error(WireError::NoSpace, "TSIG field too long");
+  if (t.otherData.size() > 0xFFFF || t.mac.size() > 0xFFFF)
+    return Error(WireError::NoSpace, "TSIG field too long");
   std::vector<uint8_t> out(message.begin(), message.end());
   appendTsigRecord(out, keyName, t);
   if (out.size() > kMaxMessageSize) return Error(WireError::NoSpace, "signed message over 65535 octets");
@@ -79,12 +81,18 @@ Result<std::vector<uint8_t>> appendRecord(std::span<const uint8_t> message, cons
 
 const char* tsigErrorText(uint16_t error) {
   switch (error) {
-    case 0: return "NOERROR";
-    case 16: return "BADSIG";
-    case 17: return "BADKEY";
-    case 18: return "BADTIME";
-    case 22: return "BADTRUNC";
-    default: return "unknown TSIG error";
+    case 0:
+      return "NOERROR";
+    case 16:
+      return "BADSIG";
+    case 17:
+      return "BADKEY";
+    case 18:
+      return "BADTIME";
+    case 22:
+      return "BADTRUNC";
+    default:
+      return "unknown TSIG error";
   }
 }
 
@@ -105,7 +113,8 @@ Result<TsigKey> parseTsigKey(std::string_view spec) {
   const std::string_view nameText = spec.substr(first + 1, last - first - 1);
   if (nameText.empty()) return Error(WireError::BadText, "empty TSIG key name");
   auto name = Name::fromText(nameText);
-  if (!name || name->isRoot()) return Error(WireError::BadText, "bad TSIG key name '" + std::string(nameText) + "'");
+  if (!name || name->isRoot())
+    return Error(WireError::BadText, "bad TSIG key name '" + std::string(nameText) + "'");
   auto secret = fromBase64(spec.substr(last + 1));
   if (!secret || secret->empty()) return Error(WireError::BadText, "TSIG secret is not base64");
   return TsigKey{*name, hmacSha256Name(), std::move(*secret)};
@@ -123,7 +132,8 @@ std::vector<uint8_t> hmacSha256(std::span<const uint8_t> secret, std::span<const
 }
 
 std::vector<uint8_t> tsigDigestInput(std::span<const uint8_t> unsignedMessage, uint16_t originalId,
-                                     const Name& keyName, const Tsig& fields, std::span<const uint8_t> requestMac) {
+                                     const Name& keyName, const Tsig& fields,
+                                     std::span<const uint8_t> requestMac) {
   std::vector<uint8_t> in;
   in.reserve(requestMac.size() + unsignedMessage.size() + 128);
   if (!requestMac.empty()) {
@@ -195,7 +205,8 @@ Result<TsigCheck> tsigVerify(std::span<const uint8_t> message, const TsigKey& ke
   if (!rr) return rr.error();
   const auto* t = std::get_if<Tsig>(&rr->data);
   if (t == nullptr || rr->cls != RRClass::ANY || rr->ttl != 0)
-    return Error(WireError::BadRdata, "TSIG record without its fields, or not class ANY TTL 0 (RFC 8945 §4.2)");
+    return Error(WireError::BadRdata,
+                 "TSIG record without its fields, or not class ANY TTL 0 (RFC 8945 §4.2)");
   check.keyName = rr->owner;
   check.record = *t;
 
@@ -208,7 +219,8 @@ Result<TsigCheck> tsigVerify(std::span<const uint8_t> message, const TsigKey& ke
   // malformed; a truncated one that is otherwise acceptable gets BADTRUNC (we accept only
   // full-length MACs).
   if (t->mac.size() > kHmacSha256Size || t->mac.size() < kMinMacSize)
-    return Error(WireError::BadRdata, "TSIG MAC size " + std::to_string(t->mac.size()) + " (RFC 8945 §5.2.2.1)");
+    return Error(WireError::BadRdata,
+                 "TSIG MAC size " + std::to_string(t->mac.size()) + " (RFC 8945 §5.2.2.1)");
   if (t->mac.size() != kHmacSha256Size) {
     check.error = TsigError::BadTrunc;
     return check;
@@ -216,13 +228,15 @@ Result<TsigCheck> tsigVerify(std::span<const uint8_t> message, const TsigKey& ke
 
   // The digest covers the message as it was before signing: without the TSIG record and
   // with ARCOUNT one lower (§4.3.2).
-  std::vector<uint8_t> unsignedMessage(message.begin(), message.begin() + static_cast<ptrdiff_t>(check.offset));
+  std::vector<uint8_t> unsignedMessage(message.begin(),
+                                       message.begin() + static_cast<ptrdiff_t>(check.offset));
   const uint16_t arcount = readU16At(message, 10);
   unsignedMessage[10] = static_cast<uint8_t>((arcount - 1) >> 8);
   unsignedMessage[11] = static_cast<uint8_t>(arcount - 1);
   const auto expected =
       hmacSha256(key.secret, tsigDigestInput(unsignedMessage, t->originalId, rr->owner, *t, requestMac));
-  if (expected.size() != t->mac.size() || CRYPTO_memcmp(expected.data(), t->mac.data(), expected.size()) != 0) {
+  if (expected.size() != t->mac.size() ||
+      CRYPTO_memcmp(expected.data(), t->mac.data(), expected.size()) != 0) {
     check.error = TsigError::BadSig;
     return check;
   }

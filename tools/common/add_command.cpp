@@ -37,7 +37,8 @@ dnswire::Result<Name> absoluteName(const std::string& text, const char* what) {
 dnswire::Result<dnswire::AddRequest> buildAddRequest(const AddCommand& command, uint16_t id) {
   auto name = absoluteName(command.name, "NAME");
   if (!name) return name.error();
-  if (command.ttl > dnswire::kMaxTtl) return badInput("--ttl " + std::to_string(command.ttl) + ": at most 2147483647");
+  if (command.ttl > dnswire::kMaxTtl)
+    return badInput("--ttl " + std::to_string(command.ttl) + ": at most 2147483647");
   dnswire::AddRequest request;
   request.id = id;
 
@@ -56,10 +57,13 @@ dnswire::Result<dnswire::AddRequest> buildAddRequest(const AddCommand& command, 
     }
   }
   const size_t count = command.count.value_or(command.ips.empty() ? 1 : 0);
-  if (count > kMaxAddCount) return badInput("--count " + std::to_string(count) + ": at most " + std::to_string(kMaxAddCount));
-  if (count == 0 && command.ips.empty()) return badInput("nothing to register: give --ip or a --count above 0");
+  if (count > kMaxAddCount)
+    return badInput("--count " + std::to_string(count) + ": at most " + std::to_string(kMaxAddCount));
+  if (count == 0 && command.ips.empty())
+    return badInput("nothing to register: give --ip or a --count above 0");
   const RRType placeholderType = command.ipv6 ? RRType::AAAA : RRType::A;
-  for (size_t i = 0; i < count; ++i) records.push_back(dnswire::makeAddPlaceholder(*name, placeholderType, command.ttl));
+  for (size_t i = 0; i < count; ++i)
+    records.push_back(dnswire::makeAddPlaceholder(*name, placeholderType, command.ttl));
   for (const auto& text : command.aliases) {
     auto alias = absoluteName(text, "--alias");
     if (!alias) return alias.error();
@@ -70,8 +74,7 @@ dnswire::Result<dnswire::AddRequest> buildAddRequest(const AddCommand& command, 
     const auto colon = text.find(':');
     uint16_t preference = 0;
     const char* end = colon == std::string::npos ? nullptr : text.data() + colon;
-    if (colon == std::string::npos || colon == 0 ||
-        std::from_chars(text.data(), end, preference).ptr != end)
+    if (colon == std::string::npos || colon == 0 || std::from_chars(text.data(), end, preference).ptr != end)
       return badInput("--mx '" + text + "': expected PREF:HOST, PREF 0..65535");
     auto host = absoluteName(text.substr(colon + 1), "--mx host");
     if (!host) return host.error();
@@ -101,7 +104,8 @@ AddExit runAdd(const AddCommand& command, std::ostream& out, std::ostream& err) 
     if (!parsed) return fail(AddExit::BadInput, "--key: " + parsed.error().message());
     key = std::move(*parsed);
   }
-  if (!(command.timeout > 0) || command.timeout > 3600) return fail(AddExit::BadInput, "--timeout: 0 < SECONDS <= 3600");
+  if (!(command.timeout > 0) || command.timeout > 3600)
+    return fail(AddExit::BadInput, "--timeout: 0 < SECONDS <= 3600");
 
   auto wire = dnswire::encodeAddRequest(*request);
   if (!wire) return fail(AddExit::BadInput, wire.error().message());
@@ -119,7 +123,8 @@ AddExit runAdd(const AddCommand& command, std::ostream& out, std::ostream& err) 
   auto reply = exchange(*server, *wire, command.udp ? Transport::Udp : Transport::Tcp, timeout);
   if (!reply) {
     if (isTimeout(reply.error()))
-      return fail(AddExit::Timeout, "no answer from " + server->toString() + " within " + std::to_string(timeout.count()) + " ms");
+      return fail(AddExit::Timeout, "no answer from " + server->toString() + " within " +
+                                        std::to_string(timeout.count()) + " ms");
     return fail(AddExit::Failure, server->toString() + ": " + reply.error().message());
   }
   auto response = dnswire::decodeAddResponse(*reply);
@@ -130,7 +135,8 @@ AddExit runAdd(const AddCommand& command, std::ostream& out, std::ostream& err) 
   const dnswire::Tsig* tsig = response->tsig ? std::get_if<dnswire::Tsig>(&response->tsig->data) : nullptr;
   if (tsig != nullptr && tsig->error != 0) {
     const std::string error = std::string("TSIG ") + dnswire::tsigErrorText(tsig->error);
-    if (!key) return fail(AddExit::BadSignature, "the server requires a TSIG signature (" + error + "): give --key");
+    if (!key)
+      return fail(AddExit::BadSignature, "the server requires a TSIG signature (" + error + "): give --key");
     return fail(AddExit::BadSignature, "the server rejected the signature: " + error + " (check --key)");
   }
   if (rcode == static_cast<uint16_t>(dnswire::Rcode::NotAuth))
@@ -142,8 +148,10 @@ AddExit runAdd(const AddCommand& command, std::ostream& out, std::ostream& err) 
     if (tsig == nullptr) return fail(AddExit::BadSignature, "the reply is not signed");
     auto check = dnswire::tsigVerify(*reply, *key, std::time(nullptr), requestMac);
     if (!check || !check->present || check->error != dnswire::TsigError::NoError)
-      return fail(AddExit::BadSignature, std::string("the reply's signature does not verify") +
-                                             (check ? std::string(": ") + dnswire::tsigErrorText(static_cast<uint16_t>(check->error)) : ""));
+      return fail(
+          AddExit::BadSignature,
+          std::string("the reply's signature does not verify") +
+              (check ? std::string(": ") + dnswire::tsigErrorText(static_cast<uint16_t>(check->error)) : ""));
   }
 
   switch (static_cast<dnswire::Rcode>(rcode)) {
@@ -151,15 +159,18 @@ AddExit runAdd(const AddCommand& command, std::ostream& out, std::ostream& err) 
       for (const auto& rr : response->records) out << dnswire::recordToZoneLine(rr) << "\n";
       return AddExit::Ok;
     case dnswire::Rcode::YXDomain:
-      return fail(AddExit::Exists, request->question.qname.toText() + " or one of its aliases already exists");
+      return fail(AddExit::Exists,
+                  request->question.qname.toText() + " or one of its aliases already exists");
     case dnswire::Rcode::Refused:
-      return fail(AddExit::Refused, "refused by the server (source not allowed to ADD, or no address pool for it)");
+      return fail(AddExit::Refused,
+                  "refused by the server (source not allowed to ADD, or no address pool for it)");
     case dnswire::Rcode::FormErr:
       return fail(AddExit::BadInput, "the server found the request malformed (FORMERR; see its log)");
     case dnswire::Rcode::NotImp:
       return fail(AddExit::Failure, "the server does not implement ADD (NOTIMP)");
     case dnswire::Rcode::ServFail:
-      return fail(AddExit::Failure, "server failure (SERVFAIL: database error or address pool exhausted; see its log)");
+      return fail(AddExit::Failure,
+                  "server failure (SERVFAIL: database error or address pool exhausted; see its log)");
     default:
       return fail(AddExit::Failure, "unexpected reply code " + std::to_string(rcode));
   }

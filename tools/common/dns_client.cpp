@@ -53,7 +53,8 @@ uint16_t idOf(std::span<const uint8_t> message) {
 }
 
 dnswire::Result<std::vector<uint8_t>> exchangeTcp(const dnswire::server::SocketAddress& server,
-                                                  std::span<const uint8_t> request, Clock::time_point deadline) {
+                                                  std::span<const uint8_t> request,
+                                                  Clock::time_point deadline) {
   if (request.size() > 65535) return dnswire::Error(dnswire::WireError::NoSpace, "request over 65535 octets");
   Socket s(::socket(server.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (s.fd() < 0) return errnoError(errno, "socket");
@@ -97,14 +98,17 @@ dnswire::Result<std::vector<uint8_t>> exchangeTcp(const dnswire::server::SocketA
       in.insert(in.end(), buf, buf + n);
       continue;
     }
-    if (n == 0) return dnswire::Error(std::make_error_code(std::errc::connection_reset), "the server closed the connection");
+    if (n == 0)
+      return dnswire::Error(std::make_error_code(std::errc::connection_reset),
+                            "the server closed the connection");
     if (errno != EAGAIN && errno != EINTR) return errnoError(errno, "receive");
     if (!waitFor(s.fd(), POLLIN, deadline)) return timedOut();
   }
 }
 
 dnswire::Result<std::vector<uint8_t>> exchangeUdp(const dnswire::server::SocketAddress& server,
-                                                  std::span<const uint8_t> request, Clock::time_point deadline) {
+                                                  std::span<const uint8_t> request,
+                                                  Clock::time_point deadline) {
   Socket s(::socket(server.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (s.fd() < 0) return errnoError(errno, "socket");
   // connect() filters replies to the server's address and reports ICMP errors.
@@ -130,7 +134,7 @@ dnswire::Result<std::vector<uint8_t>> exchangeUdp(const dnswire::server::SocketA
       return errnoError(errno, "receive from " + server.toString());
     }
     std::vector<uint8_t> reply(buf, buf + n);
-    if (reply.size() < 12 || idOf(reply) != idOf(request)) continue;  // not ours
+    if (reply.size() < 12 || idOf(reply) != idOf(request)) continue;            // not ours
     if ((reply[2] & 0x02) != 0) return exchangeTcp(server, request, deadline);  // TC: RFC 7766 §5
     return reply;
   }
@@ -138,14 +142,18 @@ dnswire::Result<std::vector<uint8_t>> exchangeUdp(const dnswire::server::SocketA
 
 }  // namespace
 
-bool isTimeout(const dnswire::Error& error) { return error.code == std::make_error_code(std::errc::timed_out); }
+bool isTimeout(const dnswire::Error& error) {
+  return error.code == std::make_error_code(std::errc::timed_out);
+}
 
 dnswire::Result<std::vector<uint8_t>> exchange(const dnswire::server::SocketAddress& server,
                                                std::span<const uint8_t> request, Transport transport,
                                                std::chrono::milliseconds timeout) {
-  if (request.size() < 12) return dnswire::Error(dnswire::WireError::ShortHeader, "request shorter than a header");
+  if (request.size() < 12)
+    return dnswire::Error(dnswire::WireError::ShortHeader, "request shorter than a header");
   const auto deadline = Clock::now() + timeout;
-  return transport == Transport::Tcp ? exchangeTcp(server, request, deadline) : exchangeUdp(server, request, deadline);
+  return transport == Transport::Tcp ? exchangeTcp(server, request, deadline)
+                                     : exchangeUdp(server, request, deadline);
 }
 
 }  // namespace dnstools

@@ -8,19 +8,22 @@
 
 int main(int argc, char** argv) {
   using dnstools::AddExit;
-  CLI::App app{"Register a domain with centrald (ADD opcode 14), through proxyd by default.\n"
-               "Prints each record the server stored, one master-file line each."};
+  CLI::App app{
+      "Register a domain with centrald (ADD opcode 14), through proxyd by default.\n"
+      "Prints each record the server stored, one master-file line each."};
   app.name("dnsadd");
   dnstools::addStandardOptions(app);
   dnstools::AddCommand command;
   app.add_option("NAME", command.name, "the domain name to register")->required();
   app.add_option("--ip", command.ips, "an address of NAME (IPv4 or IPv6), repeatable");
-  auto* count = app.add_option("--count", "addresses to generate from the server's --pool (default 1 without --ip)")
-                    ->check(CLI::Range(size_t{0}, dnstools::kMaxAddCount));
+  auto* count =
+      app.add_option("--count", "addresses to generate from the server's --pool (default 1 without --ip)")
+          ->check(CLI::Range(size_t{0}, dnstools::kMaxAddCount));
   app.add_flag("--ipv6", command.ipv6, "generated addresses are IPv6 (AAAA)");
   app.add_option("--alias", command.aliases, "a name that becomes a CNAME to NAME, repeatable");
   app.add_option("--mx", command.mx, "PREF:HOST, a mail exchange of NAME, repeatable");
-  app.add_option("--ttl", command.ttl, "TTL of the created records")->capture_default_str()
+  app.add_option("--ttl", command.ttl, "TTL of the created records")
+      ->capture_default_str()
       ->check(CLI::Range(uint32_t{0}, dnswire::kMaxTtl));
   app.add_option("--server", command.server, "ADDR:PORT of proxyd or centrald")->capture_default_str();
   app.add_option("--key", command.key, "hmac-sha256:NAME:BASE64SECRET: sign with TSIG (RFC 8945)");

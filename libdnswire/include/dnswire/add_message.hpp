@@ -61,12 +61,12 @@ Result<std::vector<uint8_t>> encodeAddRequest(const AddRequest& request);
 Result<AddRequest> decodeAddRequest(std::span<const uint8_t> wire);
 
 struct AddResponse {
-  Header header;                        // id, rcode (low 4 bits), flags
+  Header header;  // id, rcode (low 4 bits), flags
   std::optional<Question> question;
   std::vector<ResourceRecord> records;  // the answer section
   std::optional<Edns> edns;
-  std::optional<ResourceRecord> tsig;   // the last additional record when it is a TSIG
-  uint16_t rcode() const;               // with OPT's extended bits
+  std::optional<ResourceRecord> tsig;  // the last additional record when it is a TSIG
+  uint16_t rcode() const;              // with OPT's extended bits
 };
 
 // A response to `request`: QR=1, opcode 14, its ID and RD, the question echoed when

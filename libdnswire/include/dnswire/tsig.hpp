@@ -15,7 +15,7 @@
 
 namespace dnswire {
 
-inline constexpr uint16_t kTsigFudge = 300;       // RFC 8945 §10: 300 s recommended
+inline constexpr uint16_t kTsigFudge = 300;  // RFC 8945 §10: 300 s recommended
 inline constexpr size_t kHmacSha256Size = 32;
 
 // The TSIG error field (RFC 8945 §3, IANA "DNS RCODEs").
@@ -70,11 +70,11 @@ Result<std::vector<uint8_t>> tsigAppendUnsigned(std::span<const uint8_t> message
 
 // The result of checking a message's TSIG.
 struct TsigCheck {
-  bool present = false;   // a TSIG record is the last record of the additional section
+  bool present = false;                  // a TSIG record is the last record of the additional section
   TsigError error = TsigError::NoError;  // meaningful when present
-  size_t offset = 0;      // where the TSIG record starts (the message before it is signed)
-  Name keyName;           // as the message spells it
-  Tsig record;            // the decoded RDATA
+  size_t offset = 0;                     // where the TSIG record starts (the message before it is signed)
+  Name keyName;                          // as the message spells it
+  Tsig record;                           // the decoded RDATA
 };
 
 // Checks the TSIG of `message` against `key` at wall-clock time `now` (RFC 8945 §5.2):
@@ -93,7 +93,8 @@ Result<TsigCheck> tsigVerify(std::span<const uint8_t> message, const TsigKey& ke
 // `unsignedMessage` is the message without the TSIG record and with an ARCOUNT that does
 // not count it; its ID is replaced by `originalId` (§4.3.2).
 std::vector<uint8_t> tsigDigestInput(std::span<const uint8_t> unsignedMessage, uint16_t originalId,
-                                     const Name& keyName, const Tsig& fields, std::span<const uint8_t> requestMac);
+                                     const Name& keyName, const Tsig& fields,
+                                     std::span<const uint8_t> requestMac);
 
 // HMAC-SHA256 of `data` under `secret`.
 std::vector<uint8_t> hmacSha256(std::span<const uint8_t> secret, std::span<const uint8_t> data);

@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "centrald/add/add_engine.hpp"
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
 
-#include "centrald/add/add_engine.hpp"
 #include "centrald/add/add_service.hpp"
 #include "dnswire/rr_table.hpp"
 #include "dnswire/zonefile.hpp"
@@ -149,8 +149,9 @@ TEST_CASE("an existing NAME or alias is YXDOMAIN and nothing changes", "[unit]")
   TempDb db;
   dnswire::server::ManualClock clock;
   AddEngine engine(db.open(), poolOptions(), clock);
-  auto outcomes = apply(engine, {item("taken.example.test.", 1, 1), item("fresh.example.test.", 2, 1, {"taken.example.test."}),
-                                 item("dup.example.test.", 3, 1), item("dup.example.test.", 4, 1)});
+  auto outcomes = apply(
+      engine, {item("taken.example.test.", 1, 1), item("fresh.example.test.", 2, 1, {"taken.example.test."}),
+               item("dup.example.test.", 3, 1), item("dup.example.test.", 4, 1)});
   CHECK(outcomes[0].rcode == Rcode::YXDomain);
   CHECK(outcomes[1].rcode == Rcode::YXDomain);
   CHECK(outcomes[2].rcode == Rcode::NoError);
@@ -212,7 +213,8 @@ TEST_CASE("a database failure fails the whole batch with SERVFAIL and logs why",
   std::vector<std::string> lines;
   StoreOptions readOnly;
   readOnly.readOnly = true;
-  AddEngine engine(db.open(readOnly), poolOptions(), clock, [&](const std::string& line) { lines.push_back(line); });
+  AddEngine engine(db.open(readOnly), poolOptions(), clock,
+                   [&](const std::string& line) { lines.push_back(line); });
   auto outcomes = apply(engine, {item("x.example.test.", 1, 1), item("y.example.test.", 2, 1)}, false);
   for (const auto& outcome : outcomes) {
     CHECK(outcome.rcode == Rcode::ServFail);

@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
+#include "dnswire/add_message.hpp"
 
+#include <catch2/catch.hpp>
 #include <functional>
 
-#include "dnswire/add_message.hpp"
 #include "dnswire/packet_view.hpp"
 #include "dnswire/text.hpp"
 #include "dnswire/tsig.hpp"
@@ -32,19 +32,20 @@ AddRequest sampleRequest() {
   r.question = {nameOf("new.example."), RRType::A, RRClass::IN};
   r.records.push_back(makeAddPlaceholder(nameOf("new.example."), RRType::A, 300));
   r.records.push_back({nameOf("new.example."), RRType::A, RRClass::IN, 300, A{{192, 0, 2, 7}}});
-  r.records.push_back({nameOf("alias.example."), RRType::CNAME, RRClass::IN, 3600, Cname{nameOf("new.example.")}});
+  r.records.push_back(
+      {nameOf("alias.example."), RRType::CNAME, RRClass::IN, 3600, Cname{nameOf("new.example.")}});
   r.records.push_back({nameOf("new.example."), RRType::MX, RRClass::IN, 3600, Mx{10, nameOf("mx.example.")}});
   return r;
 }
 
 // The request above, byte by byte (README "The ADD opcode").
 const char* kSampleRequest =
-    "beef 7000 0001 0000 0004 0000"                      // ID, opcode 14, QD=1 AN=0 NS=4 AR=0
-    "036e6577 076578616d706c65 00 0001 0001"              // new.example. A IN
-    "c00c 0001 00fe 0000012c 0000"                        // placeholder: A NONE 300, RDLENGTH 0
-    "c00c 0001 0001 0000012c 0004 c0000207"               // A IN 300 192.0.2.7
-    "05616c696173 c010 0005 0001 00000e10 0002 c00c"      // alias.example. CNAME new.example.
-    "c00c 000f 0001 00000e10 0007 000a 026d78 c010";      // MX 10 mx.example.
+    "beef 7000 0001 0000 0004 0000"                   // ID, opcode 14, QD=1 AN=0 NS=4 AR=0
+    "036e6577 076578616d706c65 00 0001 0001"          // new.example. A IN
+    "c00c 0001 00fe 0000012c 0000"                    // placeholder: A NONE 300, RDLENGTH 0
+    "c00c 0001 0001 0000012c 0004 c0000207"           // A IN 300 192.0.2.7
+    "05616c696173 c010 0005 0001 00000e10 0002 c00c"  // alias.example. CNAME new.example.
+    "c00c 000f 0001 00000e10 0007 000a 026d78 c010";  // MX 10 mx.example.
 
 Result<AddRequest> decodeWith(const AddRequest& request) {
   auto wire = encodeAddRequest(request);
@@ -112,11 +113,13 @@ TEST_CASE("ADD requests that break the layout are refused with a reason", "[unit
       {"alias pointing elsewhere", [](AddRequest& r) { r.records[2].data = Cname{nameOf("x.example.")}; }},
       {"alias twice", [](AddRequest& r) { r.records.push_back(r.records[2]); }},
       {"MX of another owner", [](AddRequest& r) { r.records[3].owner = nameOf("alias.example."); }},
-      {"TXT record", [&](AddRequest& r) {
+      {"TXT record",
+       [&](AddRequest& r) {
          r.records.push_back({name, RRType::TXT, RRClass::IN, 60, Txt{{"x"}}});
        }},
       {"TTL over 2^31-1", [](AddRequest& r) { r.records[1].ttl = 0x80000000u; }},
-      {"root", [](AddRequest& r) {
+      {"root",
+       [](AddRequest& r) {
          r.question.qname = Name::root();
          for (auto& rr : r.records) rr.owner = Name::root();
        }},

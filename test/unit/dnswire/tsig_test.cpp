@@ -1,8 +1,9 @@
+#include "dnswire/tsig.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "dnswire/packet_view.hpp"
 #include "dnswire/text.hpp"
-#include "dnswire/tsig.hpp"
 
 using namespace dnswire;
 
@@ -171,7 +172,8 @@ TEST_CASE("an unsigned message has no TSIG; a short or truncated MAC is refused"
   signedQuery[macSizeAt + 1] = 20;
   signedQuery.erase(signedQuery.begin() + static_cast<ptrdiff_t>(macSizeAt + 2 + 20),
                     signedQuery.begin() + static_cast<ptrdiff_t>(macSizeAt + 2 + 32));
-  signedQuery[macSizeAt - 22] = static_cast<uint8_t>(signedQuery[macSizeAt - 22] - 12);  // RDLENGTH's low byte
+  signedQuery[macSizeAt - 22] =
+      static_cast<uint8_t>(signedQuery[macSizeAt - 22] - 12);  // RDLENGTH's low byte
   auto truncated = tsigVerify(signedQuery, testKey(), 1700000000);
   REQUIRE(truncated.ok());
   CHECK(truncated->error == TsigError::BadTrunc);
