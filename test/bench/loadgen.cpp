@@ -44,10 +44,10 @@ struct Options {
   uint16_t port = 53;
   std::string queryFile;
   double duration = 5.0;
-  double rate = 0.0;          // 0 = saturation mode
-  size_t inflight = 200;      // saturation window
-  double timeout = 0.5;       // seconds before an unanswered query counts as lost
-  uint64_t count = 0;         // stop after this many queries (0 = no limit)
+  double rate = 0.0;      // 0 = saturation mode
+  size_t inflight = 200;  // saturation window
+  double timeout = 0.5;   // seconds before an unanswered query counts as lost
+  uint64_t count = 0;     // stop after this many queries (0 = no limit)
   bool edns = false;
   bool rd = true;
 };
@@ -151,8 +151,8 @@ Options parseOptions(int argc, char** argv) {
 std::optional<uint16_t> parseType(std::string t) {
   for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   static const std::pair<const char*, uint16_t> kTypes[] = {
-      {"A", 1},    {"NS", 2},    {"CNAME", 5}, {"SOA", 6},  {"PTR", 12}, {"MX", 15},
-      {"TXT", 16}, {"AAAA", 28}, {"SRV", 33},  {"ANY", 255}};
+      {"A", 1},   {"NS", 2},   {"CNAME", 5}, {"SOA", 6},  {"PTR", 12},
+      {"MX", 15}, {"TXT", 16}, {"AAAA", 28}, {"SRV", 33}, {"ANY", 255}};
   for (auto& [name, code] : kTypes)
     if (t == name) return code;
   if (t.rfind("TYPE", 0) == 0 && t.size() > 4) {
@@ -305,12 +305,11 @@ class Generator {
     double qps = seconds_ > 0 ? static_cast<double>(answered_) / seconds_ : 0;
     uint64_t other = answered_;
     for (int r : {0, 2, 3, 5}) other -= rcodes_[r];
-    std::printf(
-        "mode=%s sent=%" PRIu64 " answered=%" PRIu64 " timeouts=%" PRIu64
-        " seconds=%.3f qps=%.0f avg_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f noerror=%" PRIu64
-        " nxdomain=%" PRIu64 " servfail=%" PRIu64 " refused=%" PRIu64 " other_rcode=%" PRIu64 "\n",
-        o_.rate > 0 ? "rate" : "saturation", sent_, answered_, timeouts_, seconds_, qps, avgUs, p50Us,
-        p99Us, maxUs, rcodes_[0], rcodes_[3], rcodes_[2], rcodes_[5], other);
+    std::printf("mode=%s sent=%" PRIu64 " answered=%" PRIu64 " timeouts=%" PRIu64
+                " seconds=%.3f qps=%.0f avg_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f noerror=%" PRIu64
+                " nxdomain=%" PRIu64 " servfail=%" PRIu64 " refused=%" PRIu64 " other_rcode=%" PRIu64 "\n",
+                o_.rate > 0 ? "rate" : "saturation", sent_, answered_, timeouts_, seconds_, qps, avgUs, p50Us,
+                p99Us, maxUs, rcodes_[0], rcodes_[3], rcodes_[2], rcodes_[5], other);
   }
 
  private:

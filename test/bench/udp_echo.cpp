@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
     die("bind " + listen + ": " + std::strerror(errno));
 
-  struct sigaction act{};
+  struct sigaction act {};
   act.sa_handler = onSignal;  // no SA_RESTART: a signal interrupts the blocking poll
   sigaction(SIGTERM, &act, nullptr);
   sigaction(SIGINT, &act, nullptr);
