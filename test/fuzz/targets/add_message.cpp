@@ -1,6 +1,8 @@
 // The ADD opcode's layout (add_message.hpp): decoding arbitrary bytes as a request and as
 // a response never crashes; what decodes encodes again and decodes to the same fields,
 // and that second encoding is stable byte for byte.
+#include "dnswire/add_message.hpp"
+
 #include <cstdint>
 #include <cstdlib>
 #include <span>
@@ -8,7 +10,6 @@
 #include <variant>
 #include <vector>
 
-#include "dnswire/add_message.hpp"
 #include "dnswire/message_reader.hpp"
 
 using namespace dnswire;
@@ -71,7 +72,8 @@ void responseRoundTrip(std::span<const uint8_t> wire) {
   check(withEdns || rcode <= 15);
 
   const Question* question = response->question ? &*response->question : nullptr;
-  auto encoded = encodeAddResponse(response->header, question, static_cast<Rcode>(rcode), response->records, withEdns);
+  auto encoded =
+      encodeAddResponse(response->header, question, static_cast<Rcode>(rcode), response->records, withEdns);
   if (!encoded.ok()) {
     check(encoded.error().is(WireError::NoSpace));
     return;

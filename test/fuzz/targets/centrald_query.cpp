@@ -72,9 +72,10 @@ struct Fixture {
   Fixture() {
     auto zone = parseZoneText(zoneText(), "fz.zone");
     auto child = parseZoneText(childZoneText(), "child.zone");
-    auto reverse = parseZoneText("$ORIGIN 2.0.192.in-addr.arpa.\n@ 60 SOA ns.fz.test. h 1 2 3 4 5\n"
-                                 "@ 60 NS ns1.fz.test.\n1 60 PTR www.fz.test.\n",
-                                 "rev.zone");
+    auto reverse = parseZoneText(
+        "$ORIGIN 2.0.192.in-addr.arpa.\n@ 60 SOA ns.fz.test. h 1 2 3 4 5\n"
+        "@ 60 NS ns1.fz.test.\n1 60 PTR www.fz.test.\n",
+        "rev.zone");
     check(zone.ok() && child.ok() && reverse.ok());
     holder.publish(centrald::ZoneSnapshot::build({*zone, *child, *reverse}));
     centrald::PipelineDeps deps;

@@ -93,15 +93,18 @@ void checkEntry(const proxyd::CacheEntry& entry, const Question& question, const
     if (rr.type == RRType::SOA && !soa) soa = &rr;
     if (rr.type == RRType::NS && !ns) ns = &rr;
   }
-  if (soa) bailiwick = soa->owner;
-  else if (ns) bailiwick = ns->owner;
+  if (soa)
+    bailiwick = soa->owner;
+  else if (ns)
+    bailiwick = ns->owner;
   for (const auto& rr : m.additional) {
     check(rr.type != RRType::OPT && rr.type != RRType::TSIG);
     if (!bailiwick.empty()) check(rr.owner.isSubdomainOf(bailiwick));
   }
   for (const auto& section : {&m.answers, &m.authority, &m.additional})
     for (const auto& rr : *section) check(rr.ttl <= proxyd::kTtlCap);
-  for (const auto& slot : entry.ttls) check(slot.offset + 4 <= entry.wire.size() && slot.ttl <= proxyd::kTtlCap);
+  for (const auto& slot : entry.ttls)
+    check(slot.offset + 4 <= entry.wire.size() && slot.ttl <= proxyd::kTtlCap);
   for (const auto& set : entry.rotating)
     check(set.count > 1 && set.offset + size_t{set.count} * set.recordSize <= entry.wire.size());
 }
@@ -207,7 +210,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& rr : entryMessage->answers) {
     if (rr.type != RRType::A && rr.type != RRType::AAAA) continue;
     const auto lower = rr.owner.lowercased();
-    auto& set = sets[{std::vector<uint8_t>(lower.wire().begin(), lower.wire().end()), static_cast<uint16_t>(rr.type)}];
+    auto& set = sets[{std::vector<uint8_t>(lower.wire().begin(), lower.wire().end()),
+                      static_cast<uint16_t>(rr.type)}];
     set.distinct.insert(*recordKeys({rr}).begin());
     ++set.records;
   }

@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto verdict = tsigVerify(wire, keys->good, kNow);
   if (verdict.ok() && verdict->present) {
     check(verdict->offset >= kHeaderSize && verdict->offset < size);
-    if (verdict->error == TsigError::NoError) check(verifyError(wire, keys->otherSecret, kNow) == TsigError::BadSig);
+    if (verdict->error == TsigError::NoError)
+      check(verifyError(wire, keys->otherSecret, kNow) == TsigError::BadSig);
   }
   (void)tsigVerify(wire, keys->good, kNow, wire.subspan(0, std::min<size_t>(size, 32)));
   (void)parseTsigKey(std::string_view(reinterpret_cast<const char*>(data), size));

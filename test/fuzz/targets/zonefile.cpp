@@ -1,13 +1,13 @@
 // Zone files: parseZoneText on arbitrary text never crashes; when it parses, the zone
 // printed by zoneToText parses again to the same records and prints the same text.
+#include "dnswire/zonefile.hpp"
+
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
-
-#include "dnswire/zonefile.hpp"
 
 using namespace dnswire;
 
