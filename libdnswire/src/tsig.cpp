@@ -30,7 +30,8 @@ void putU48(std::vector<uint8_t>& out, uint64_t v) {
 }
 void putName(std::vector<uint8_t>& out, const Name& name) {
   // Canonical form: uncompressed, lowercase (RFC 8945 §4.3.3, RFC 4034 §6.2).
-  const auto wire = name.lowercased().wire();
+  const Name lower = name.lowercased();  // keep it alive: wire() is a view into it
+  const auto wire = lower.wire();
   out.insert(out.end(), wire.begin(), wire.end());
 }
 
