@@ -110,7 +110,7 @@ BuiltEntry buildEntry(const Message& response, const dnswire::Question& question
   while (followChain && chain.size() <= kMaxChain) {
     const Name* target = nullptr;
     for (const auto& rr : response.answers) {
-      if (rr.type != RRType::CNAME || rr.owner != chain.back()) continue;
+      if (rr.type != RRType::CNAME || rr.cls != question.qclass || rr.owner != chain.back()) continue;
       if (const auto* cname = std::get_if<dnswire::Cname>(&rr.data)) target = &cname->target;
       break;
     }

@@ -83,7 +83,8 @@ TEST_CASE("SRV targets are never compressed", "[unit]") {
   m.answers.push_back(record("_sip._udp.example.com.", RRType::SRV, 60, "10 5 5060 example.com."));
   auto wire = writeMessage(m);
   // The target is the last 13 octets, written out in full.
-  const auto target = nameOf("example.com.").wire();
+  const Name targetName = nameOf("example.com.");  // wire() is a view into it
+  const auto target = targetName.wire();
   REQUIRE(wire.size() > target.size());
   CHECK(std::equal(target.begin(), target.end(), wire.end() - static_cast<long>(target.size())));
 }

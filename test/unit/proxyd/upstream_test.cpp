@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include <memory>
 #include <optional>
 
 #include "dnswire/message_reader.hpp"
@@ -42,12 +44,17 @@ struct Result_ {
 
 std::optional<Result_> sendAndWait(server::EventLoop& loop, Upstream& upstream,
                                    std::span<const uint8_t> query) {
-  std::optional<Result_> result;
-  upstream.send(query, [&](std::error_code error, std::span<const uint8_t> reply) {
-    result = Result_{error, {reply.begin(), reply.end()}};
+  // Shared with the callback: if we give up first, c-ares still calls it (at the latest
+  // when the Upstream is destroyed), and it must not write into a dead stack frame.
+  auto result = std::make_shared<std::optional<Result_>>();
+  upstream.send(query, [result](std::error_code error, std::span<const uint8_t> reply) {
+    *result = Result_{error, {reply.begin(), reply.end()}};
   });
-  for (int i = 0; i < 500 && !result; ++i) loop.runOnce(std::chrono::milliseconds(20));
-  return result;
+  // A wall-clock bound, not an iteration count: runOnce() may return at once while
+  // another socket is readable, and a loaded machine may be slow to fire timers.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!*result && std::chrono::steady_clock::now() < deadline) loop.runOnce(std::chrono::milliseconds(20));
+  return *result;
 }
 
 }  // namespace
