@@ -19,6 +19,7 @@
 #include "centrald/zone_watcher.hpp"
 #include "dnswire/server/log.hpp"
 #include "dnswire/server/server.hpp"
+#include "tools/common/cli.hpp"
 
 namespace {
 
@@ -67,18 +68,7 @@ int main(int argc, char** argv) {
   app.add_option("--tsig-key", raw.tsigKey, "hmac-sha256:NAME:BASE64SECRET: ADD must carry a valid TSIG");
   app.add_flag("--log-queries", raw.logQueries, "log one line per query");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "centrald: %s (see --help)\n", e.what());
-    return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
-  }
+  if (auto exitStatus = dnstools::parseCommandLine(app, argc, argv, "centrald")) return *exitStatus;
 
   auto config = centrald::validateConfig(raw, std::thread::hardware_concurrency());
   if (!config) {

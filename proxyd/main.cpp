@@ -18,6 +18,7 @@
 #include "proxyd/local_records.hpp"
 #include "proxyd/routing.hpp"
 #include "proxyd/stages/proxyd_pipeline.hpp"
+#include "tools/common/cli.hpp"
 
 namespace {
 
@@ -61,18 +62,7 @@ int main(int argc, char** argv) {
                  "CIDR whose ADD is relayed to centrald, repeatable (default: loopback)");
   app.add_flag("--log-queries", raw.logQueries, "log one line per query");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "proxyd: %s (see --help)\n", e.what());
-    return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
-  }
+  if (auto exitStatus = dnstools::parseCommandLine(app, argc, argv, "proxyd")) return *exitStatus;
 
   auto config = proxyd::validateConfig(raw, std::thread::hardware_concurrency());
   if (!config) {
