@@ -5,6 +5,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -583,27 +584,40 @@ TEST_CASE("TCP answers what was asked before the client half-closed, then closes
 TEST_CASE("Server binds 127.0.0.1:PORT beside a wildcard UDP socket on PORT (mDNS)", "[unit]") {
   // What an mDNS responder does on *:5353: a UDP socket on the wildcard address with
   // SO_REUSEADDR. Unicast queries to 127.0.0.1 must still reach the server.
-  int mdns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  REQUIRE(mdns >= 0);
-  int one = 1;
-  REQUIRE(::setsockopt(mdns, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
-  sockaddr_in any{};
-  any.sin_family = AF_INET;
-  any.sin_addr.s_addr = htonl(INADDR_ANY);
-  any.sin_port = 0;
-  REQUIRE(::bind(mdns, reinterpret_cast<sockaddr*>(&any), sizeof any) == 0);
-  socklen_t len = sizeof any;
-  REQUIRE(::getsockname(mdns, reinterpret_cast<sockaddr*>(&any), &len) == 0);
-  uint16_t port = ntohs(any.sin_port);
+  // The kernel picks a free UDP port; the server also needs TCP on the same number, which
+  // another test running in parallel may hold, so a few ports are tried.
+  int mdns = -1;
+  uint16_t port = 0;
+  std::unique_ptr<Server> server;
+  std::string lastError;
+  for (int attempt = 0; attempt < 20 && !server; ++attempt) {
+    mdns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(mdns >= 0);
+    int one = 1;
+    REQUIRE(::setsockopt(mdns, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    any.sin_addr.s_addr = htonl(INADDR_ANY);
+    any.sin_port = 0;
+    REQUIRE(::bind(mdns, reinterpret_cast<sockaddr*>(&any), sizeof any) == 0);
+    socklen_t len = sizeof any;
+    REQUIRE(::getsockname(mdns, reinterpret_cast<sockaddr*>(&any), &len) == 0);
+    port = ntohs(any.sin_port);
 
-  auto options = testOptions(2);
-  options.listen = {SocketAddress::loopbackV4(port)};
-  Server server(options, echoPipeline);
-  auto started = server.start();
-  if (!started.ok()) ::close(mdns);
-  INFO((started.ok() ? std::string() : started.error().message()));
-  REQUIRE(started.ok());
-  std::thread t([&] { server.run(); });
+    auto options = testOptions(2);
+    options.listen = {SocketAddress::loopbackV4(port)};
+    auto candidate = std::make_unique<Server>(options, echoPipeline);
+    auto started = candidate->start();
+    if (started.ok()) {
+      server = std::move(candidate);
+    } else {
+      lastError = started.error().message();
+      ::close(mdns);
+    }
+  }
+  INFO(lastError);
+  REQUIRE(server);
+  std::thread t([&] { server->run(); });
   UdpClient client(SocketAddress::loopbackV4(port));
   std::set<uint16_t> ids;
   for (uint16_t id = 1; id <= 10; ++id) {
@@ -611,7 +625,7 @@ TEST_CASE("Server binds 127.0.0.1:PORT beside a wildcard UDP socket on PORT (mDN
     auto reply = client.receive();
     if (reply) ids.insert(idOf(*reply));
   }
-  server.stop();
+  server->stop();
   t.join();
   CHECK(ids.size() == 10);
   CHECK_FALSE(servertest::waitReadable(mdns, std::chrono::milliseconds(0)));  // nothing went to "mDNS"
