@@ -52,6 +52,8 @@ const char* describe(WireError e) noexcept {
       return "unknown type mnemonic";
     case WireError::NoSpace:
       return "message size limit reached";
+    case WireError::PointerIntoHeader:
+      return "compression pointer into the header";
   }
   return "unknown error";
 }

@@ -35,6 +35,9 @@ inline WireError decodeName(WireReader& reader, uint8_t* out, size_t& outSize) {
       if (pos + 1 >= limit) return WireError::Truncated;
       const size_t target = static_cast<size_t>(len & 0x3F) << 8 | msg[pos + 1];
       if (target >= pos) return WireError::PointerForward;
+      // A name never starts inside the 12-byte header; a pointer there would make the name
+      // change with the counts and ID (e.g. when a TSIG is appended), so it is malformed.
+      if (target < kHeaderSize) return WireError::PointerIntoHeader;
       // Landing inside bytes this name already used closes a loop.
       if (target >= runStart) return WireError::PointerLoop;
       if (++hops > kMaxCompressionHops) return WireError::PointerLoop;

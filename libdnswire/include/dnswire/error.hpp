@@ -30,6 +30,7 @@ enum class WireError {
   BadText,           // presentation text that does not parse
   UnknownType,       // a mnemonic that names no type
   NoSpace,           // the writer's size limit was reached
+  PointerIntoHeader, // compression pointer to an offset inside the 12-byte header
 };
 
 }  // namespace dnswire
