@@ -11,6 +11,8 @@ import dns.rcode
 import dns.tsig
 import dns.tsigkeyring
 
+import dnstest
+
 ADD_OPCODE = 14
 TYPE_A, TYPE_NS, TYPE_CNAME, TYPE_SOA, TYPE_MX, TYPE_AAAA, TYPE_OPT, TYPE_TSIG = 1, 2, 5, 6, 15, 28, 41, 250
 CLASS_IN, CLASS_NONE, CLASS_ANY = 1, 254, 255
@@ -84,18 +86,7 @@ def exchange(host, port, wire, *, tcp=True, timeout=5.0, source=None):
             return buf[2:2 + struct.unpack("!H", buf[:2])[0]]
         finally:
             s.close()
-    s = socket.socket(family, socket.SOCK_DGRAM)
-    s.settimeout(timeout)
-    try:
-        if source:
-            s.bind((source, 0))
-        s.sendto(wire, (host, port))
-        data, _ = s.recvfrom(65535)
-        return data
-    except socket.timeout:
-        return None
-    finally:
-        s.close()
+    return dnstest.send_raw_udp(host, port, wire, timeout=timeout, source=source)
 
 
 def parse_reply(data):

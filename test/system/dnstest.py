@@ -106,12 +106,15 @@ def query(host, port, name, rdtype="A", *, tcp=False, timeout=3.0, **kwargs):
     return dns.query.udp(q, host, port=port, timeout=timeout)
 
 
-def send_raw_udp(host, port, payload, timeout=1.0):
-    """Sends raw bytes over UDP; returns the reply bytes or None when nothing came back."""
+def send_raw_udp(host, port, payload, timeout=1.0, source=None):
+    """Sends raw bytes over UDP (from `source` when given); returns the reply bytes or
+    None when nothing came back."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
     s.settimeout(timeout)
     try:
+        if source:
+            s.bind((source, 0))
         s.sendto(payload, (host, port))
         data, _ = s.recvfrom(65535)
         return data
