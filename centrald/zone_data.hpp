@@ -1,0 +1,116 @@
+#pragma once
+// One zone as centrald answers from it: owner names, RRsets encoded to wire form at build
+// time (answering is then mostly memcpy), and a hash index. Immutable once built, so
+// worker threads read it without locks; snapshots share the zones that did not change.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "dnswire/message.hpp"
+#include "dnswire/name.hpp"
+#include "dnswire/rdata.hpp"
+#include "dnswire/types.hpp"
+#include "dnswire/zonefile.hpp"
+
+namespace centrald {
+
+// Round-robin position of one RRset, shared by every thread answering from the snapshot.
+// Copyable (copies the value) so that RRsets can live in vectors while being built.
+class RotationCounter {
+ public:
+  RotationCounter() = default;
+  RotationCounter(const RotationCounter& other) : value_(other.load()) {}
+  RotationCounter& operator=(const RotationCounter& other) {
+    value_.store(other.load(), std::memory_order_relaxed);
+    return *this;
+  }
+  // The value before this call; relaxed is enough, only the count matters.
+  uint32_t next() const { return value_.fetch_add(1, std::memory_order_relaxed); }
+  uint32_t load() const { return value_.load(std::memory_order_relaxed); }
+  void store(uint32_t v) { value_.store(v, std::memory_order_relaxed); }
+
+ private:
+  mutable std::atomic<uint32_t> value_{0};
+};
+
+// One RRset (RFC 2181 §5): same owner, type and class, one TTL.
+struct RRset {
+  dnswire::RRType type = dnswire::RRType::A;
+  uint32_t ttl = 0;  // the lowest TTL of its records (RFC 2181 §5.2)
+  // Each record after its owner name: TYPE CLASS TTL RDLENGTH RDATA, RDATA names
+  // uncompressed. offsets[i]..offsets[i+1] is record i; offsets has size()+1 entries.
+  std::vector<uint8_t> wire;
+  std::vector<uint32_t> offsets;
+  // Typed RDATA for the types whose names matter to answering (NS, CNAME, MX, SOA, PTR,
+  // SRV), in record order; empty for others.
+  std::vector<dnswire::RData> typed;
+  // RDATA names may be compressed on output: only the RFC 1035 types (RFC 3597 §4).
+  bool compressNames = false;
+  RotationCounter rotation;
+
+  size_t size() const { return offsets.empty() ? 0 : offsets.size() - 1; }
+  std::span<const uint8_t> recordWire(size_t i) const {
+    return {wire.data() + offsets[i], offsets[i + 1] - offsets[i]};
+  }
+  // A/AAAA RRsets rotate by one position per response (SPEC "Answers").
+  bool rotates() const { return (type == dnswire::RRType::A || type == dnswire::RRType::AAAA) && size() > 1; }
+};
+
+// One owner name of a zone. A node without RRsets is an empty non-terminal: the name
+// exists (NODATA, not NXDOMAIN; RFC 8020). Its name lives in the zone's name arena
+// (ZoneData::nodeName): a Name is 256 bytes, most owner names are 20.
+struct Node {
+  std::vector<RRset> rrsets;
+  uint32_t nameOffset = 0;
+  uint32_t hash = 0;  // low bits of Name::hash(), case-insensitive
+  uint8_t nameSize = 0;
+  bool delegation = false;  // NS below the apex: a zone cut (RFC 1034 §4.2.1)
+
+  const RRset* find(dnswire::RRType type) const {
+    for (const auto& set : rrsets)
+      if (set.type == type) return &set;
+    return nullptr;
+  }
+};
+
+class ZoneData {
+ public:
+  // Builds one zone (its SOA first, or anywhere at the apex). Null when the zone has no
+  // SOA at its origin. Duplicate records are kept once (RFC 2181 §5).
+  static std::shared_ptr<ZoneData> build(const dnswire::Zone& zone);
+
+  // Continues the round-robin positions of `previous` (the same zone before a reload) for
+  // every RRset that still exists, so that a reload does not restart every rotation.
+  void carryRotationFrom(const ZoneData& previous);
+
+  dnswire::Name origin;
+  const Node* apex = nullptr;
+  const RRset* soa = nullptr;
+  uint32_t negativeTtl = 0;  // min(SOA TTL, SOA MINIMUM) (RFC 2308 §3)
+  bool hasDelegations = false;
+  bool hasWildcards = false;
+
+  // The node owning exactly `name` (case-insensitive), or null. Ignores zone cuts.
+  const Node* findNode(const dnswire::Name& name) const;
+  // The node's owner name as written in the zone.
+  dnswire::Name nodeName(const Node& node) const;
+  std::span<const uint8_t> nodeWire(const Node& node) const {
+    return {names_.data() + node.nameOffset, node.nameSize};
+  }
+  size_t nodeCount() const { return nodes_.size(); }
+  size_t recordCount() const { return records_; }
+  const std::vector<Node>& nodes() const { return nodes_; }
+
+ private:
+  // Nodes, their names back to back, and an open-addressing index over them: each slot
+  // holds node index + 1 (0 = empty); the table is a power of two at most half full.
+  std::vector<Node> nodes_;
+  std::vector<uint8_t> names_;
+  std::vector<uint32_t> slots_;
+  size_t records_ = 0;
+};
+
+}  // namespace centrald
