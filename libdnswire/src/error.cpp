@@ -54,6 +54,8 @@ const char* describe(WireError e) noexcept {
       return "message size limit reached";
     case WireError::PointerIntoHeader:
       return "compression pointer into the header";
+    case WireError::BadTsig:
+      return "TSIG record not last in the additional section";
   }
   return "unknown error";
 }

@@ -89,8 +89,12 @@ Result<QueryView> parseQuery(std::span<const uint8_t> wire) {
         view.ednsVersion = static_cast<uint8_t>(ttl >> 16);
         view.dnssecOk = (ttl & 0x8000) != 0;
       }
-      // RFC 8945 §5.1: TSIG counts only as the last record of the additional section.
-      if (rrtype == RRType::TSIG && s == 2 && i + 1 == counts[s]) view.tsigOffset = start;
+      // RFC 8945 §5.1: TSIG may only be the last record of the additional section; a
+      // message with one anywhere else is answered FORMERR.
+      if (rrtype == RRType::TSIG) {
+        if (s != 2 || i + 1 != counts[s]) return WireError::BadTsig;
+        view.tsigOffset = start;
+      }
     }
   }
   if (!reader.atEnd()) return WireError::TrailingBytes;

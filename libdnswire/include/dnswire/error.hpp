@@ -31,6 +31,7 @@ enum class WireError {
   UnknownType,       // a mnemonic that names no type
   NoSpace,           // the writer's size limit was reached
   PointerIntoHeader, // compression pointer to an offset inside the 12-byte header
+  BadTsig,           // TSIG anywhere but last in the additional section (RFC 8945 §5.1)
 };
 
 }  // namespace dnswire

@@ -238,3 +238,31 @@ TEST_CASE("a query signed by BIND's dig -y verifies; with another secret it does
   REQUIRE(addCheck.ok());
   CHECK(addCheck->error == TsigError::NoError);
 }
+
+TEST_CASE("a TSIG that is not the last additional record makes the message malformed", "[unit]") {
+  // RFC 8945 §5.1: "If a TSIG record is present in any other position, the DNS message is
+  // dropped and a response with RCODE 1 (FORMERR) MUST be returned."
+  SECTION("followed by an OPT record") {
+    auto wire = hex(kSignedQuery);
+    const auto opt = hex("0000291000000000000000");
+    wire.insert(wire.end(), opt.begin(), opt.end());
+    wire[11] = 2;  // ARCOUNT
+    auto view = parseQuery(wire);
+    REQUIRE_FALSE(view.ok());
+    CHECK(view.error().code == make_error_code(WireError::BadTsig));
+    CHECK(toRcode(WireError::BadTsig) == Rcode::FormErr);
+  }
+  SECTION("in the answer section") {
+    auto wire = hex(kSignedQuery);
+    wire[7] = 1;   // ANCOUNT
+    wire[11] = 0;  // ARCOUNT
+    auto view = parseQuery(wire);
+    REQUIRE_FALSE(view.ok());
+    CHECK(view.error().code == make_error_code(WireError::BadTsig));
+  }
+  SECTION("the same record as the last additional one is accepted") {
+    auto view = parseQuery(hex(kSignedQuery));
+    REQUIRE(view.ok());
+    CHECK(view->tsigOffset == std::string_view(kUnsignedQuery).size() / 2);
+  }
+}
