@@ -104,13 +104,13 @@ Verdict Resolver::answerStaleOrFail(QueryContext& ctx, const CacheKey& key) {
                     hit.stale ? std::optional<uint32_t>(kStaleTtl) : std::nullopt);
     if (size > 0) {
       ctx.responseSize = size;
-      dnswire::server::logQuery("{} {} {} -> {} from cache", ctx.client.toString(), ctx.query.qname.toText(),
-                                dnswire::typeToText(ctx.query.qtype), hit.stale ? "stale answer" : "answer");
+      dnswire::server::logQuery("{} {} {} -> {} from cache", ctx.client, ctx.query.qname,
+                                ctx.query.qtype, hit.stale ? "stale answer" : "answer");
       return Verdict::Respond;
     }
   }
-  dnswire::server::logQuery("{} {} {} -> SERVFAIL (no server answered)", ctx.client.toString(),
-                            ctx.query.qname.toText(), dnswire::typeToText(ctx.query.qtype));
+  dnswire::server::logQuery("{} {} {} -> SERVFAIL (no server answered)", ctx.client,
+                            ctx.query.qname, ctx.query.qtype);
   return respondServFail(ctx);
 }
 
@@ -132,8 +132,8 @@ void Resolver::finishWait(uint64_t waitId, const Outcome* outcome) {
     if (size > 0) {
       ctx->responseSize = size;
       verdict = Verdict::Respond;
-      dnswire::server::logQuery("{} {} {} -> rcode {}", ctx->client.toString(), ctx->query.qname.toText(),
-                                dnswire::typeToText(ctx->query.qtype), entry->rcode);
+      dnswire::server::logQuery("{} {} {} -> rcode {}", ctx->client, ctx->query.qname,
+                                ctx->query.qtype, entry->rcode);
     }
   }
   if (verdict != Verdict::Respond) verdict = answerStaleOrFail(*ctx, wait.key);
@@ -187,7 +187,7 @@ void Resolver::onCentralReply(uint64_t fetchId, std::error_code error, std::span
   if (!message || !usable(*message, true)) {
     // centrald unreachable or failing: a name known to be centrald's has nowhere else to go; one
     // never seen may still be the upstreams' (availability over a wasted query).
-    if (error) dnswire::server::logQuery("centrald: {} for {}", error.message(), fetch.key.qname.toText());
+    if (error) dnswire::server::logQuery("centrald: {} for {}", error.message(), fetch.key.qname);
     if (fetch.route == Route::Unknown && upstreams_->hasServers())
       askUpstream(fetchId, fetch.key.qname);
     else
@@ -233,7 +233,7 @@ void Resolver::onUpstreamReply(uint64_t fetchId, std::error_code error, std::spa
   auto message =
       error ? dnswire::Result<Message>(dnswire::WireError::Truncated) : dnswire::parseMessage(reply);
   if (!message || !usable(*message, false)) {
-    if (error) dnswire::server::logQuery("upstream: {} for {}", error.message(), fetch.key.qname.toText());
+    if (error) dnswire::server::logQuery("upstream: {} for {}", error.message(), fetch.key.qname);
     complete(fetchId, nullptr, false);
     return;
   }

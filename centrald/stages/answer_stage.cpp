@@ -15,9 +15,9 @@ Verdict AnswerStage::run(dnswire::server::QueryContext& ctx) {
       answerQuery(reader_.get(), ctx.query, ctx.transport, ctx.responseBuffer(), ctx.maxResponseSize);
   if (result.size == 0) return dnswire::server::respondWithError(ctx, dnswire::Rcode::ServFail);
   ctx.responseSize = result.size;
-  dnswire::server::logQuery("query from {} over {}: {} {} -> rcode {}{}", ctx.client.toString(),
-                            dnswire::server::toString(ctx.transport), ctx.query.qname.toText(),
-                            dnswire::typeToText(ctx.query.qtype), static_cast<unsigned>(result.rcode),
+  dnswire::server::logQuery("query from {} over {}: {} {} -> rcode {}{}", ctx.client,
+                            dnswire::server::toString(ctx.transport), ctx.query.qname,
+                            ctx.query.qtype, static_cast<unsigned>(result.rcode),
                             result.truncated ? " (truncated)" : "");
   return Verdict::Respond;
 }

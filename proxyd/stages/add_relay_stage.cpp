@@ -131,12 +131,12 @@ void AddRelayStage::finish(uint64_t relayId, const std::vector<uint8_t>* reply) 
   if (reply != nullptr && reply->size() >= 12 && (reply->at(3) & 0x0f) == 0) forgetNames(*reply);
   if (reply != nullptr && reply->size() <= ctx->maxResponseSize) {
     ctx->setResponse(*reply);
-    dnswire::server::logQuery("{} ADD {} relayed: rcode {}", ctx->client.toString(),
-                              ctx->query.qname.toText(), reply->size() >= 4 ? reply->at(3) & 0x0f : 0);
+    dnswire::server::logQuery("{} ADD {} relayed: rcode {}", ctx->client,
+                              ctx->query.qname, reply->size() >= 4 ? reply->at(3) & 0x0f : 0);
     relay.token.resume(Verdict::Respond);
     return;
   }
-  dnswire::server::logWarning("ADD from {}: no usable reply from centrald {}", ctx->client.toString(),
+  dnswire::server::logWarning("ADD from {}: no usable reply from centrald {}", ctx->client,
                               central_.toString());
   const Verdict verdict = dnswire::server::respondWithError(*ctx, dnswire::Rcode::ServFail);
   setRecursionAvailable(ctx->responseBuffer());

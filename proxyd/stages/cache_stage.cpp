@@ -15,8 +15,8 @@ Verdict CacheStage::run(dnswire::server::QueryContext& ctx) {
       writeAnswer(*hit.entry, ctx.query, ctx.responseBuffer(), ctx.maxResponseSize, clock_.now());
   if (size == 0) return Verdict::Continue;
   ctx.responseSize = size;
-  dnswire::server::logQuery("{} {} {} -> rcode {} (cache)", ctx.client.toString(), ctx.query.qname.toText(),
-                            dnswire::typeToText(ctx.query.qtype), hit.entry->rcode);
+  dnswire::server::logQuery("{} {} {} -> rcode {} (cache)", ctx.client, ctx.query.qname,
+                            ctx.query.qtype, hit.entry->rcode);
   return Verdict::Respond;
 }
 

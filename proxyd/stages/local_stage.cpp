@@ -21,8 +21,8 @@ Verdict LocalStage::run(dnswire::server::QueryContext& ctx) {
   else
     ctx.responseSize = result.size;
   setRecursionAvailable(ctx.responseBuffer());
-  dnswire::server::logQuery("{} {} {} -> rcode {} (local records)", ctx.client.toString(),
-                            ctx.query.qname.toText(), dnswire::typeToText(ctx.query.qtype),
+  dnswire::server::logQuery("{} {} {} -> rcode {} (local records)", ctx.client,
+                            ctx.query.qname, ctx.query.qtype,
                             static_cast<unsigned>(result.rcode));
   return verdict;
 }

@@ -11,7 +11,7 @@ using dnswire::server::Verdict;
 
 namespace {
 Verdict refuse(dnswire::server::QueryContext& ctx, dnswire::Rcode rcode, const char* why) {
-  dnswire::server::logQuery("{} {}: {}", ctx.client.toString(), ctx.parsed ? ctx.query.qname.toText() : "-",
+  dnswire::server::logQuery("{} {}: {}", ctx.client, ctx.parsed ? ctx.query.qname.toText() : "-",
                             why);
   const Verdict verdict = dnswire::server::respondWithError(ctx, rcode);
   setRecursionAvailable(ctx.responseBuffer());

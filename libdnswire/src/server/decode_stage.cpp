@@ -18,7 +18,7 @@ Verdict DecodeStage::run(QueryContext& ctx) {
   auto parsed = dnswire::parseQuery(ctx.request);
   if (!parsed) {
     ctx.parsed = false;
-    logQuery("{} {}: unparsable query: {}", toString(ctx.transport), ctx.client.toString(),
+    logQuery("{} {}: unparsable query: {}", toString(ctx.transport), ctx.client,
              parsed.error().message());
     dnswire::Rcode rcode = dnswire::Rcode::FormErr;
     if (parsed.error().code.category() == dnswire::wireCategory()) {

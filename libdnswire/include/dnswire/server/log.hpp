@@ -9,6 +9,10 @@
 #include <string_view>
 #include <utility>
 
+#include "dnswire/name.hpp"
+#include "dnswire/rr_table.hpp"
+#include "dnswire/server/address.hpp"
+
 namespace dnswire::server {
 
 enum class LogLevel { Error, Warning, Info, Query };
@@ -24,7 +28,9 @@ bool logVerbose();
 void logLine(LogLevel level, std::string_view message);
 
 // Formatting front ends. For LogLevel::Query use logQuery(): it checks verbosity before
-// formatting, so the query path pays nothing when verbose is off.
+// formatting. Its arguments are still evaluated on every call, so pass the objects
+// themselves (a Name, a SocketAddress, an RRType: formatters below), never strings made
+// from them, and the query path pays nothing when verbose is off.
 template <class... Args>
 void logError(fmt::format_string<Args...> format, Args&&... args) {
   logLine(LogLevel::Error, fmt::format(format, std::forward<Args>(args)...));
@@ -48,3 +54,26 @@ using LogSink = void (*)(std::string_view line);
 void setLogSink(LogSink sink);
 
 }  // namespace dnswire::server
+
+// Text forms of the types query lines show, built only when a line is written.
+template <>
+struct fmt::formatter<dnswire::Name> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(const dnswire::Name& name, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(name.toText(), ctx);
+  }
+};
+template <>
+struct fmt::formatter<dnswire::server::SocketAddress> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(const dnswire::server::SocketAddress& address, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(address.toString(), ctx);
+  }
+};
+template <>
+struct fmt::formatter<dnswire::RRType> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(dnswire::RRType type, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(dnswire::typeToText(type), ctx);
+  }
+};
