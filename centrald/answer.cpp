@@ -44,8 +44,8 @@ const Name* additionalTarget(const dnswire::RData& data) {
 
 // Adds the A and AAAA RRsets of `target` when one of our zones (or `within`, when given)
 // holds them. Returns false when one did not fit.
-bool addAddresses(AnswerState& state, const Name& target, const ZoneData* within, AdditionalSet& added) {
-  const ZoneData* zone = within != nullptr ? within : state.snapshot.findZone(target);
+bool addAddresses(AnswerState& state, const Name& target, const ZoneView* within, AdditionalSet& added) {
+  const ZoneView* zone = within != nullptr ? within : state.snapshot.findZone(target);
   if (zone == nullptr || !target.isSubdomainOf(zone->origin)) return true;
   const Node* node = zone->findNode(target);
   if (node == nullptr || !added.insert(node)) return true;
@@ -72,7 +72,7 @@ bool writeAnswerSet(AnswerState& state, const Name& owner, bool ownerIsQname, co
   return false;
 }
 
-void writeNegativeSoa(AnswerState& state, const ZoneData& zone) {
+void writeNegativeSoa(AnswerState& state, const ZoneView& zone) {
   // RFC 2308 §3: the SOA's TTL in a negative answer is min(SOA TTL, SOA MINIMUM).
   if (!state.writer.addRRset(Section::Authority, zone.origin, false, *zone.soa, 0, zone.negativeTtl))
     state.writer.setTruncated();
@@ -88,7 +88,7 @@ std::optional<Rcode> policyRcode(const dnswire::QueryView& query) {
 
 Lookup lookup(const ZoneSnapshot& snapshot, const Name& name) {
   Lookup result;
-  const ZoneData* zone = snapshot.findZone(name);
+  const ZoneView* zone = snapshot.findZone(name);
   if (zone == nullptr) return result;
   result.zone = zone;
 
@@ -157,7 +157,7 @@ const Name* answerCname(AnswerState& state, const Name& owner, bool ownerIsQname
   return data != nullptr ? &data->target : nullptr;
 }
 
-void answerDelegation(AnswerState& state, const ZoneData& zone, const Node& cut) {
+void answerDelegation(AnswerState& state, const ZoneView& zone, const Node& cut) {
   const RRset* ns = cut.find(RRType::NS);
   if (ns == nullptr) return;
   const Name cutName = zone.nodeName(cut);
@@ -178,9 +178,9 @@ void answerDelegation(AnswerState& state, const ZoneData& zone, const Node& cut)
   }
 }
 
-void answerNodata(AnswerState& state, const ZoneData& zone) { writeNegativeSoa(state, zone); }
+void answerNodata(AnswerState& state, const ZoneView& zone) { writeNegativeSoa(state, zone); }
 
-void answerNxdomain(AnswerState& state, const ZoneData& zone) {
+void answerNxdomain(AnswerState& state, const ZoneView& zone) {
   state.writer.setRcode(Rcode::NXDomain);
   writeNegativeSoa(state, zone);
 }

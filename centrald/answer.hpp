@@ -55,7 +55,7 @@ struct AnswerState {
 struct Lookup {
   enum class Kind { NotOurs, Delegation, Node, Nxdomain };
   Kind kind = Kind::NotOurs;
-  const ZoneData* zone = nullptr;
+  const ZoneView* zone = nullptr;
   const Node* node = nullptr;  // the node (exact or wildcard) or the zone cut
   bool wildcard = false;       // `node` is the source of synthesis (RFC 4592)
 };
@@ -70,10 +70,10 @@ const dnswire::Name* answerCname(AnswerState& state, const dnswire::Name& owner,
                                  const RRset& cname);
 // The name is at or below a zone cut: a referral, the cut's NS in authority and their
 // in-zone addresses (glue) in additional; not authoritative.
-void answerDelegation(AnswerState& state, const ZoneData& zone, const Node& cut);
+void answerDelegation(AnswerState& state, const ZoneView& zone, const Node& cut);
 // The name exists without data of qtype: NOERROR with the zone's SOA (RFC 2308 §2.2).
-void answerNodata(AnswerState& state, const ZoneData& zone);
+void answerNodata(AnswerState& state, const ZoneView& zone);
 // The name does not exist: NXDOMAIN with the zone's SOA (RFC 2308 §2.1).
-void answerNxdomain(AnswerState& state, const ZoneData& zone);
+void answerNxdomain(AnswerState& state, const ZoneView& zone);
 
 }  // namespace centrald

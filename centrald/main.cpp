@@ -96,10 +96,8 @@ int main(int argc, char** argv) {
     if (!watcherStore)
       return fail(fmt::format("cannot open database {}: {}", config->db, watcherStore.error().message()));
     centrald::SnapshotHolder snapshots(nullptr);
-    centrald::ZoneWatcher watcher(
-        snapshots, [&watcherStore] { return watcherStore->dataVersion(); },
-        [&watcherStore] { return watcherStore->loadZones(); },
-        [](const std::string& line) { server::logInfo("{}", line); });
+    centrald::ZoneWatcher watcher(snapshots, centrald::ZoneWatcher::fromStore(*watcherStore),
+                                  [](const std::string& line) { server::logInfo("{}", line); });
     if (auto loaded = watcher.reload(); !loaded)
       return fail(fmt::format("cannot load zones from {}: {}", config->db, loaded.error().message()));
 
@@ -116,7 +114,11 @@ int main(int argc, char** argv) {
     centrald::AddService addService(
         centrald::AddEngine(std::move(*addStore), addOptions, server::SystemClock::instance(),
                             [](const std::string& line) { server::logInfo("{}", line); }),
-        [&watcher] { return watcher.reload(); });
+        centrald::AddService::Publisher{
+            [&watcher] { watcher.beginWrites(); },
+            [&watcher](const std::vector<centrald::ZoneChange>& changes, bool othersWrote) {
+              return watcher.publishChanges(changes, othersWrote);
+            }});
 
     centrald::PipelineDeps deps;
     deps.snapshots = &snapshots;

@@ -10,7 +10,7 @@ namespace proxyd {
 
 LocalRecords::LocalRecords(centrald::Store store) : store_(std::move(store)), holder_(nullptr) {
   watcher_ = std::make_unique<centrald::ZoneWatcher>(
-      holder_, [this] { return store_.dataVersion(); }, [this] { return store_.loadZones(); },
+      holder_, centrald::ZoneWatcher::fromStore(store_),
       [](const std::string& line) { dnswire::server::logInfo("local records: {}", line); });
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // proxyd's own records (--db): a database with centrald's schema, read with
 // centrald::Store (read-only) into centrald's ZoneSnapshot and kept current by centrald's
-// ZoneWatcher (reloaded when the database's data_version changes). Answers come from
+// ZoneWatcher (the zones whose version changed are reloaded). Answers come from
 // centrald::answerQuery: the same RFC 1034 §4.3.2 logic, not a second copy of it.
 
 #include <memory>

@@ -209,12 +209,27 @@ std::variant<AddOutcome, AddEngine::Failure> AddEngine::applyOne(const AddItem& 
       created.records.insert(created.records.end(), zoneRecords.begin(), zoneRecords.end());
       auto done = store_.createZone(created);
       if (!done) return Failure{done.error().message()};
+      auto version = store_.zoneVersion(name);
+      if (!version) return Failure{version.error().message()};
+      if (!*version) return Failure{"zone " + name.toText() + " vanished after its creation"};
+      ZoneChange change;
+      change.origin = name;
+      change.zoneId = (*version)->id;
+      change.created = true;
+      change.added = std::move(created.records);
+      change.serial = 1;
+      changes_.push_back(std::move(change));
     } else if (!zoneRecords.empty()) {
+      auto change = changeOf(zoneOrigin);
+      if (auto* failed = std::get_if<Failure>(&change)) return *failed;
       auto done = store_.insertRecords(zoneOrigin, zoneRecords);
       if (!done) return Failure{done.error().message()};
       // RFC 1996 §2 / RFC 1035 §3.3.13: a changed zone gets a higher serial.
       auto bumped = store_.bumpSerial(zoneOrigin);
       if (!bumped) return Failure{bumped.error().message()};
+      ZoneChange& record = *std::get<ZoneChange*>(change);
+      record.added.insert(record.added.end(), zoneRecords.begin(), zoneRecords.end());
+      record.serial = *bumped;
     }
   }
   answer.insert(answer.end(), records.begin(), records.end());
@@ -225,13 +240,31 @@ std::variant<AddOutcome, AddEngine::Failure> AddEngine::applyOne(const AddItem& 
   outcome.response = sign(std::move(*wire), item.tsig);
   outcome.rcode = Rcode::NoError;
   outcome.applied = true;
-  log(fmt::format("ADD {} from {}: {} records ({}) in {}zone {}", name.toText(), item.client, answer.size(),
-                  recordsText(answer), newZone ? "new " : "", zoneName.toText()));
+  // Logged by applyBatch once the transaction has committed: only then is it true.
+  outcome.logLine = fmt::format("ADD {} from {}: {} records ({}) in {}zone {}", name.toText(), item.client,
+                                answer.size(), recordsText(answer), newZone ? "new " : "", zoneName.toText());
   return outcome;
 }
 
-std::vector<AddOutcome> AddEngine::applyBatch(std::vector<AddItem>& items, bool& committed) {
+std::variant<ZoneChange*, AddEngine::Failure> AddEngine::changeOf(const Name& origin) {
+  for (auto& change : changes_)
+    if (change.origin == origin) return &change;
+  auto version = store_.zoneVersion(origin);
+  if (!version) return Failure{version.error().message()};
+  if (!*version) return Failure{"zone " + origin.toText() + " is not stored"};
+  ZoneChange change;
+  change.origin = origin;
+  change.zoneId = (*version)->id;
+  change.generationBefore = (*version)->generation;
+  changes_.push_back(std::move(change));
+  return &changes_.back();
+}
+
+std::vector<AddOutcome> AddEngine::applyBatch(std::vector<AddItem>& items, bool& committed,
+                                              std::vector<ZoneChange>* changes) {
   committed = false;
+  changes_.clear();
+  if (changes != nullptr) changes->clear();
   std::vector<AddOutcome> outcomes;
   const int64_t now = clock_.wallSeconds();
   auto failAll = [&](const std::string& reason) {
@@ -263,9 +296,20 @@ std::vector<AddOutcome> AddEngine::applyBatch(std::vector<AddItem>& items, bool&
     auto pruned = store_.pruneAddResponses(now - kReplayWindowSeconds);
     if (!pruned) return failAll(pruned.error().message());
   }
+  // The version each zone is left at, read under the write lock: exactly this commit's.
+  for (auto& change : changes_) {
+    auto version = store_.zoneVersion(change.origin);
+    if (!version) return failAll(version.error().message());
+    if (!*version) return failAll("zone " + change.origin.toText() + " vanished in the transaction");
+    change.generationAfter = (*version)->generation;
+  }
   auto done = transaction->commit();
   if (!done) return failAll(done.error().message());
   committed = true;
+  for (auto& outcome : outcomes)
+    if (!outcome.logLine.empty()) log(std::exchange(outcome.logLine, {}));
+  if (changes != nullptr) *changes = std::move(changes_);
+  changes_.clear();
   if (now - lastPrune_ >= kReplayWindowSeconds) {
     lastPrune_ = now;
     while (!replayOrder_.empty() && replayOrder_.front().first < now - kReplayWindowSeconds) {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "centrald/store/store.hpp"
+#include "centrald/zone_change.hpp"
 #include "dnswire/add_message.hpp"
 #include "dnswire/server/address.hpp"
 #include "dnswire/server/clock.hpp"
@@ -81,6 +82,7 @@ struct AddOutcome {
   dnswire::Rcode rcode = dnswire::Rcode::ServFail;
   bool replayed = false;
   bool applied = false;
+  std::string logLine;  // the success line, logged after COMMIT (internal to the engine)
 };
 
 class AddEngine {
@@ -90,7 +92,10 @@ class AddEngine {
 
   // Applies `items` in one transaction (see above); one outcome per item, in order.
   // `committed` is false when the batch failed as a whole (every outcome SERVFAIL).
-  std::vector<AddOutcome> applyBatch(std::vector<AddItem>& items, bool& committed);
+  // When committed and `changes` is given, it receives what the transaction did to each
+  // zone (for publishing without reading the store back); empty otherwise.
+  std::vector<AddOutcome> applyBatch(std::vector<AddItem>& items, bool& committed,
+                                     std::vector<ZoneChange>* changes = nullptr);
 
   const AddOptions& options() const { return options_; }
   Store& store() { return store_; }
@@ -117,6 +122,9 @@ class AddEngine {
                                                  std::optional<Failure>& failure);
   void remember(const std::string& key, const std::vector<uint8_t>& response, int64_t now);
   void log(const std::string& line) const;
+  // The batch's change record of `origin`, started with the zone's version before the
+  // batch first touches it.
+  std::variant<ZoneChange*, Failure> changeOf(const dnswire::Name& origin);
 
   Store store_;
   AddOptions options_;
@@ -125,6 +133,7 @@ class AddEngine {
   std::unordered_map<std::string, ReplayEntry> replay_;      // clientKey + digest
   std::deque<std::pair<int64_t, std::string>> replayOrder_;  // oldest first, for pruning
   int64_t lastPrune_ = 0;
+  std::vector<ZoneChange> changes_;  // of the batch being applied
 };
 
 }  // namespace centrald

@@ -23,8 +23,26 @@ std::vector<uint8_t> truncateAddResponse(const std::vector<uint8_t>& response, c
   return std::move(*shortened);
 }
 
-AddService::AddService(AddEngine engine, PublishFn publish, size_t maxBatch)
-    : engine_(std::move(engine)), publish_(std::move(publish)), maxBatch_(maxBatch == 0 ? 1 : maxBatch) {}
+void mergeZoneChanges(std::vector<ZoneChange>& round, std::vector<ZoneChange>&& batch) {
+  for (auto& change : batch) {
+    ZoneChange* last = nullptr;
+    for (auto& earlier : round)
+      if (earlier.origin == change.origin) last = &earlier;
+    const bool continues = last != nullptr && !change.created && last->zoneId == change.zoneId &&
+                           last->generationAfter == change.generationBefore;
+    if (!continues) {
+      round.push_back(std::move(change));
+      continue;
+    }
+    last->added.insert(last->added.end(), std::make_move_iterator(change.added.begin()),
+                       std::make_move_iterator(change.added.end()));
+    last->generationAfter = change.generationAfter;
+    last->serial = change.serial;
+  }
+}
+
+AddService::AddService(AddEngine engine, Publisher publisher, size_t maxBatch)
+    : engine_(std::move(engine)), publisher_(std::move(publisher)), maxBatch_(maxBatch == 0 ? 1 : maxBatch) {}
 
 AddService::~AddService() { stop(); }
 
@@ -95,12 +113,13 @@ void AddService::run() {
       if (stopping_) return;
     }
     // Group commit: apply what is queued in one transaction; when more arrived meanwhile,
-    // commit that too before publishing, so that one snapshot rebuild (the costly part)
-    // covers every request of the round. Nothing is acknowledged before its COMMIT and
-    // the rebuild after it.
+    // commit that too before publishing, so that one publication covers every request of
+    // the round. Nothing is acknowledged before its COMMIT and
+    // the publication after it.
     std::vector<Job> round;
     std::vector<std::vector<uint8_t>> responses;
-    bool changed = false;
+    std::vector<ZoneChange> changes;
+    if (publisher_.begin) publisher_.begin();
     for (;;) {
       std::vector<Job> batch;
       {
@@ -116,11 +135,11 @@ void AddService::run() {
         items.reserve(batch.size());
         for (const auto& job : batch) items.push_back(job.item);
         bool committed = false;
-        auto outcomes = engine_.applyBatch(items, committed);
-        for (size_t i = 0; i < batch.size(); ++i) {
-          changed = changed || (committed && i < outcomes.size() && outcomes[i].applied);
+        std::vector<ZoneChange> batchChanges;
+        auto outcomes = engine_.applyBatch(items, committed, &batchChanges);
+        mergeZoneChanges(changes, std::move(batchChanges));
+        for (size_t i = 0; i < batch.size(); ++i)
           responses.push_back(i < outcomes.size() ? std::move(outcomes[i].response) : std::vector<uint8_t>{});
-        }
       } catch (const std::exception& e) {
         // Never leave queries hanging: answer SERVFAIL to the whole batch.
         server::logError("ADD writer: {}", e.what());
@@ -132,15 +151,18 @@ void AddService::run() {
       for (auto& job : batch) round.push_back(std::move(job));
       if (round.size() >= maxBatch_) break;
     }
-    if (changed && publish_) {
-      // SPEC: visible at once. The data is committed either way; when the rebuild fails
-      // the watcher retries and we still acknowledge (the change is durable).
+    if (publisher_.publish) {
+      // SPEC: visible at once. The data is committed either way; when publishing fails the
+      // watcher's next poll catches up, and we still acknowledge (the change is durable).
       try {
-        if (auto published = publish_(); !published)
-          server::logError("ADD: committed, but the zone snapshot rebuild failed: {}",
+        auto external = engine_.store().externalDataVersion();
+        const bool othersWrote = !external || !externalVersion_ || *external != *externalVersion_;
+        externalVersion_ = external ? std::optional<uint64_t>(*external) : std::nullopt;
+        if (auto published = publisher_.publish(changes, othersWrote); !published)
+          server::logError("ADD: committed, but publishing the zones failed: {}",
                            published.error().message());
       } catch (const std::exception& e) {
-        server::logError("ADD: committed, but the zone snapshot rebuild failed: {}", e.what());
+        server::logError("ADD: committed, but publishing the zones failed: {}", e.what());
       }
     }
     for (size_t i = 0; i < round.size(); ++i) deliver(round[i], std::move(responses[i]));

@@ -2,8 +2,9 @@
 // The ADD writer: one thread owns the AddEngine (and so the write connection). Worker
 // threads queue requests and suspend them; the writer takes everything queued at once
 // (group commit: concurrent ADDs share one transaction and one fsync), applies it, and
-// after COMMIT calls `publish` (a synchronous snapshot rebuild, so that the change is
-// answered at once) before handing each answer back to its worker's loop.
+// after COMMIT calls `publish` with what the round did to each zone (the watcher puts it
+// on top of the zones it serves, without reading the store: the change is answered at
+// once) before handing each answer back to its worker's loop.
 
 #include <condition_variable>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -23,9 +25,16 @@ namespace centrald {
 
 class AddService {
  public:
-  using PublishFn = std::function<dnswire::Result<void>()>;
+  // How a round's changes reach the snapshot (ZoneWatcher::beginWrites / publishChanges).
+  struct Publisher {
+    // Before the round's first transaction: its commits are published by `publish`.
+    std::function<void()> begin;
+    // After the round, always (`changes` may be empty). `othersWrote`: another connection
+    // committed since the last round, so other zones may have changed too.
+    std::function<dnswire::Result<void>(const std::vector<ZoneChange>& changes, bool othersWrote)> publish;
+  };
 
-  AddService(AddEngine engine, PublishFn publish, size_t maxBatch = 512);
+  AddService(AddEngine engine, Publisher publisher, size_t maxBatch = 512);
   ~AddService();  // stop()
   AddService(const AddService&) = delete;
   AddService& operator=(const AddService&) = delete;
@@ -58,7 +67,8 @@ class AddService {
   void deliver(Job& job, std::vector<uint8_t> response);
 
   AddEngine engine_;
-  PublishFn publish_;
+  Publisher publisher_;
+  std::optional<uint64_t> externalVersion_;  // the write connection's data_version, last round
   size_t maxBatch_;
 
   std::mutex mutex_;
@@ -74,5 +84,9 @@ class AddService {
 // only, TC set (RFC 1035 §4.2.1); the client asks again over TCP and gets the whole
 // answer from the replay map.
 std::vector<uint8_t> truncateAddResponse(const std::vector<uint8_t>& response, const AddItem& item);
+
+// Appends one transaction's changes to a round's: a zone changed by consecutive
+// transactions (nobody else writing in between) becomes one change.
+void mergeZoneChanges(std::vector<ZoneChange>& round, std::vector<ZoneChange>&& batch);
 
 }  // namespace centrald

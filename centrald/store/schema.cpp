@@ -48,6 +48,33 @@ CREATE TABLE add_requests (
 );
 CREATE INDEX add_requests_by_time ON add_requests(created);
 )sql"},
+    // 3: a per-zone change counter, so that a reader reloads only the zones that changed.
+    // Triggers keep it, whoever writes (dnszone, ADD, a hand edit with sqlite3). A new zone
+    // starts above every generation ever issued (the live ones and those of deleted zones,
+    // kept in zone_generation_floor): zone ids can be reused after a delete, and the pair
+    // (id, generation) must never name two different contents.
+    Migration{3, R"sql(
+ALTER TABLE zones ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE zone_generation_floor (value INTEGER NOT NULL);
+INSERT INTO zone_generation_floor(value) VALUES (0);
+CREATE TRIGGER zones_generation_start AFTER INSERT ON zones BEGIN
+  UPDATE zones SET generation = 1 + max((SELECT value FROM zone_generation_floor),
+                                        (SELECT max(generation) FROM zones))
+  WHERE id = NEW.id;
+END;
+CREATE TRIGGER zones_generation_retire AFTER DELETE ON zones BEGIN
+  UPDATE zone_generation_floor SET value = max(value, OLD.generation);
+END;
+CREATE TRIGGER records_generation_insert AFTER INSERT ON records BEGIN
+  UPDATE zones SET generation = generation + 1 WHERE id = NEW.zone_id;
+END;
+CREATE TRIGGER records_generation_delete AFTER DELETE ON records BEGIN
+  UPDATE zones SET generation = generation + 1 WHERE id = OLD.zone_id;
+END;
+CREATE TRIGGER records_generation_update AFTER UPDATE ON records BEGIN
+  UPDATE zones SET generation = generation + 1 WHERE id IN (OLD.zone_id, NEW.zone_id);
+END;
+)sql"},
 };
 
 }  // namespace

@@ -739,4 +739,37 @@ Result<void> Store::pruneAddResponses(int64_t before) {
   return scope->commit();
 }
 
+// --- Zone versions (schema 3) ---
+
+Result<std::vector<ZoneVersion>> Store::zoneVersions() {
+  auto st = impl_->prepare("SELECT name, id, generation FROM zones");
+  if (!st) return st.error();
+  std::vector<ZoneVersion> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    auto name = Name::fromText(st->text(0));
+    if (!name) return Error(StoreError::BadData, "stored zone name '" + st->text(0) + "' does not parse");
+    out.push_back(ZoneVersion{std::move(*name), st->int64(1), static_cast<uint64_t>(st->int64(2))});
+  }
+  return out;
+}
+
+Result<uint64_t> Store::externalDataVersion() {
+  auto v = impl_->queryInt("PRAGMA data_version", "data_version");
+  if (!v) return v.error();
+  return static_cast<uint64_t>(*v);
+}
+
+Result<std::optional<ZoneVersion>> Store::zoneVersion(const Name& origin) {
+  auto st = impl_->prepare("SELECT id, generation FROM zones WHERE name = ?1");
+  if (!st) return st.error();
+  st->bind(1, keyOf(origin));
+  auto row = st->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<ZoneVersion>();
+  return std::optional<ZoneVersion>(ZoneVersion{origin, st->int64(0), static_cast<uint64_t>(st->int64(1))});
+}
+
 }  // namespace centrald

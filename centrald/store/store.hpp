@@ -33,6 +33,15 @@ struct ZoneSummary {
   uint32_t serial = 0;
 };
 
+// A zone's identity and change counter (schema 3): `generation` goes up with every change
+// to the zone's records, by triggers, whoever writes. (id, generation) never names two
+// different contents, even after the zone is deleted and its id reused.
+struct ZoneVersion {
+  dnswire::Name name;
+  int64_t id = 0;
+  uint64_t generation = 0;
+};
+
 class Store;
 struct StoreImpl;  // the connection and its prepared statements (store.cpp)
 
@@ -89,6 +98,15 @@ class Store {
   dnswire::Result<bool> nameExists(const dnswire::Name& owner);
   // The stored zone that `name` is in (the longest origin at or above it), if any.
   dnswire::Result<std::optional<dnswire::Name>> findZone(const dnswire::Name& name);
+
+  // Every zone's version, in one statement (cheap: one row per zone, no records read).
+  dnswire::Result<std::vector<ZoneVersion>> zoneVersions();
+  // PRAGMA data_version alone: moves only when another connection commits (the ADD writer
+  // asks whether anybody else wrote since its last round).
+  dnswire::Result<uint64_t> externalDataVersion();
+  // One zone's version; nullopt when it is not stored. Inside a Transaction this is the
+  // version the transaction has produced so far.
+  dnswire::Result<std::optional<ZoneVersion>> zoneVersion(const dnswire::Name& origin);
 
   // --- Writes for ADD; each is atomic alone and joins an open Transaction. ---
 

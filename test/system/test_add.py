@@ -284,3 +284,66 @@ def test_add_through_proxyd_signed_end_to_end(tmp_path):
     finally:
         p.stop()
         c.stop()
+
+
+def served_a(port, name):
+    r = query("127.0.0.1", port, name, "A")
+    return rcode_of(r), sorted(addresses(r))
+
+
+def test_add_is_served_at_once_and_a_concurrent_replace_of_the_zone_still_wins(central, tmp_path):
+    """ADD publishes its records on top of the zone centrald serves, without reading the
+    database back; a `dnszone import --replace` of the same zone by another process, racing
+    with the ADDs, must still be served exactly afterwards: never ADD's delta on top of the
+    zone as it was before the import."""
+    d, port, workdir = central
+    # At once: each name answers right after its acknowledgement, before any poll.
+    for i in range(5):
+        p = dnsadd(port, f"fast{i}.example.test", "--count", "1")
+        assert p.returncode == 0, p.stderr
+        assert served_a(port, f"fast{i}.example.test.") == ("NOERROR", [p.stdout.split("\t")[4].strip()])
+    assert soa_serial(port) == 105
+
+    replacement = tmp_path / "replace.zone"
+    replacement.write_text(ZONE.replace(" 100 ", " 500 ") + "".join(f"imp{i} IN A 192.0.2.{100 + i}\n"
+                                                                  for i in range(20)))
+    stop = threading.Event()
+    added = []
+
+    def adder():
+        i = 0
+        while not stop.is_set():
+            wire = aw.add_request(f"race{i}.example.test.", msg_id=(i % 60000) + 1, count=1)
+            _, _, rcode, _ = aw.parse_reply(aw.exchange("127.0.0.1", port, wire, tcp=True, timeout=10))
+            assert rcode == 0
+            added.append(f"race{i}.example.test.")
+            i += 1
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(adder)]
+        time.sleep(0.3)
+        p = run_tool("dnszone", ["import", str(replacement), "--db", str(workdir / "central.db"), "--replace"])
+        assert p.returncode == 0, p.stderr
+        time.sleep(0.3)
+        stop.set()
+        for f in futures:
+            f.result()
+    assert len(added) > 5
+    # One more ADD: published at once on top of whatever the server holds now.
+    p = dnsadd(port, "last.example.test", "--count", "1")
+    assert p.returncode == 0, p.stderr
+
+    # What is served is exactly what is stored: no name lost, none resurrected.
+    stored = {}
+    for owner, rdata in db_rows(workdir, "SELECT r.owner_key, r.rdata FROM records r JOIN zones z ON z.id = r.zone_id "
+                                         "WHERE z.name = 'example.test.' AND r.type = 1"):
+        stored.setdefault(owner, []).append(socket.inet_ntoa(rdata))
+    assert "imp0.example.test." in stored and "last.example.test." in stored
+    assert "fast0.example.test." not in stored  # the import replaced the zone
+    for name in ["fast0.example.test.", "imp0.example.test.", "imp19.example.test.", "last.example.test."] + added:
+        expected = ("NOERROR", sorted(stored[name])) if name in stored else ("NXDOMAIN", [])
+        assert served_a(port, name) == expected, name
+    stored_serial = db_rows(workdir, "SELECT r.rdata FROM records r JOIN zones z ON z.id = r.zone_id "
+                                     "WHERE z.name = 'example.test.' AND r.type = 6")[0][0]
+    assert soa_serial(port) == struct.unpack(">I", stored_serial[-20:-16])[0]
+    assert soa_serial(port) > 500
