@@ -66,6 +66,38 @@ TEST_CASE("names compare case-insensitively", "[unit]") {
   CHECK(nameOf("WWW.Example.").lowercased().toText() == "www.example.");
 }
 
+TEST_CASE("case folding touches ASCII letters only, at every byte position", "[unit]") {
+  // Names are hashed and compared a word at a time: check every byte value at offsets that
+  // fall on each position within a word, against a byte-by-byte reference.
+  auto refLower = [](int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
+  auto make = [](size_t prefix, int c) {
+    std::vector<uint8_t> wire;
+    if (prefix > 0) {
+      wire.push_back(static_cast<uint8_t>(prefix));
+      wire.insert(wire.end(), prefix, 'x');
+    }
+    wire.push_back(1);
+    wire.push_back(static_cast<uint8_t>(c));
+    wire.push_back(0);
+    auto n = Name::fromUncompressed(wire);
+    REQUIRE(n.ok());
+    return *n;
+  };
+  for (size_t prefix = 0; prefix <= 9; ++prefix) {
+    for (int c = 0; c < 256; ++c) {
+      const Name name = make(prefix, c);
+      const Name flipped = make(prefix, c ^ 0x20);
+      const bool sameLetter = refLower(c) == refLower(c ^ 0x20);
+      CHECK((name == flipped) == sameLetter);
+      if (sameLetter) CHECK(name.hash() == flipped.hash());
+      const Name lowerName = name.lowercased();
+      const auto lowered = lowerName.wire();
+      CHECK(static_cast<int>(lowered[lowered.size() - 2]) == refLower(c));
+      CHECK(name.lowercased() == name);
+    }
+  }
+}
+
 TEST_CASE("name hierarchy helpers", "[unit]") {
   auto n = nameOf("www.Example.com.");
   CHECK(n.isSubdomainOf(nameOf("example.COM.")));
