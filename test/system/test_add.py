@@ -333,17 +333,53 @@ def test_add_is_served_at_once_and_a_concurrent_replace_of_the_zone_still_wins(c
     p = dnsadd(port, "last.example.test", "--count", "1")
     assert p.returncode == 0, p.stderr
 
-    # What is served is exactly what is stored: no name lost, none resurrected.
+    assert_served_as_stored(port, workdir, ["fast0.example.test.", "imp0.example.test.", "imp19.example.test.",
+                                            "last.example.test."] + added)
+    assert soa_serial(port) > 500
+
+    # Deterministic: another process replaces the zone while an ADD waits for the write
+    # lock; the ADD then commits on top of the replaced zone, and centrald must not put
+    # its delta on the zone it served before (the poll cannot help: the round is pending).
+    other = workdir / "other.db"
+    p = run_tool("dnszone", ["import", str(replacement), "--db", str(other)])
+    assert p.returncode == 0, p.stderr
+    con = sqlite3.connect(str(workdir / "central.db"), isolation_level=None, timeout=10)
+    try:
+        con.execute("PRAGMA foreign_keys=ON")
+        con.execute("ATTACH ? AS src", (str(other),))
+        con.execute("BEGIN IMMEDIATE")
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            waiting = pool.submit(dnsadd, port, "waited.example.test", "--count", "1")
+            time.sleep(0.5)
+            assert not waiting.done()
+            con.execute("DELETE FROM zones WHERE name = 'example.test.'")
+            con.execute("INSERT INTO zones(name) VALUES ('example.test.')")
+            con.execute("INSERT INTO records(zone_id, owner, owner_key, type, class, ttl, rdata, rdata_text) "
+                        "SELECT (SELECT id FROM main.zones WHERE name = 'example.test.'), owner, owner_key, type, "
+                        "class, ttl, rdata, rdata_text FROM src.records ORDER BY id")
+            con.execute("COMMIT")
+            p = waiting.result()
+        assert p.returncode == 0, p.stderr
+    finally:
+        con.close()
+    # At once, without waiting for a poll.
+    assert served_a(port, "last.example.test.") == ("NXDOMAIN", [])
+    assert served_a(port, "imp0.example.test.") == ("NOERROR", ["192.0.2.100"])
+    assert_served_as_stored(port, workdir, ["waited.example.test.", "last.example.test.", "imp0.example.test."] + added)
+    assert soa_serial(port) == 501
+
+
+def assert_served_as_stored(port, workdir, names):
+    """What centrald serves for `names` is exactly what the database holds, SOA serial too."""
     stored = {}
     for owner, rdata in db_rows(workdir, "SELECT r.owner_key, r.rdata FROM records r JOIN zones z ON z.id = r.zone_id "
                                          "WHERE z.name = 'example.test.' AND r.type = 1"):
         stored.setdefault(owner, []).append(socket.inet_ntoa(rdata))
-    assert "imp0.example.test." in stored and "last.example.test." in stored
+    assert "imp0.example.test." in stored
     assert "fast0.example.test." not in stored  # the import replaced the zone
-    for name in ["fast0.example.test.", "imp0.example.test.", "imp19.example.test.", "last.example.test."] + added:
+    for name in names:
         expected = ("NOERROR", sorted(stored[name])) if name in stored else ("NXDOMAIN", [])
         assert served_a(port, name) == expected, name
     stored_serial = db_rows(workdir, "SELECT r.rdata FROM records r JOIN zones z ON z.id = r.zone_id "
                                      "WHERE z.name = 'example.test.' AND r.type = 6")[0][0]
     assert soa_serial(port) == struct.unpack(">I", stored_serial[-20:-16])[0]
-    assert soa_serial(port) > 500
