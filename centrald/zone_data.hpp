@@ -36,24 +36,26 @@ class RotationCounter {
   mutable std::atomic<uint32_t> value_{0};
 };
 
-// One RRset (RFC 2181 §5): same owner, type and class, one TTL.
+// One RRset (RFC 2181 §5): same owner, type and class, one TTL. Its bytes live in its
+// zone's arenas (ZoneData), so an RRset is a few pointers, not three vectors of its own.
 struct RRset {
   dnswire::RRType type = dnswire::RRType::A;
-  uint32_t ttl = 0;  // the lowest TTL of its records (RFC 2181 §5.2)
-  // Each record after its owner name: TYPE CLASS TTL RDLENGTH RDATA, RDATA names
-  // uncompressed. offsets[i]..offsets[i+1] is record i; offsets has size()+1 entries.
-  std::vector<uint8_t> wire;
-  std::vector<uint32_t> offsets;
-  // Typed RDATA for the types whose names matter to answering (NS, CNAME, MX, SOA, PTR,
-  // SRV), in record order; empty for others.
-  std::vector<dnswire::RData> typed;
   // RDATA names may be compressed on output: only the RFC 1035 types (RFC 3597 §4).
   bool compressNames = false;
+  uint32_t ttl = 0;  // the lowest TTL of its records (RFC 2181 §5.2)
   RotationCounter rotation;
+  uint32_t count = 0;
+  // Each record after its owner name: TYPE CLASS TTL RDLENGTH RDATA, RDATA names
+  // uncompressed. Record i is wire[offsets[i]..offsets[i+1]); offsets has count+1 entries.
+  const uint8_t* wire = nullptr;
+  const uint32_t* offsets = nullptr;
+  // Typed RDATA for the types whose names matter to answering (NS, CNAME, MX, SOA, PTR,
+  // SRV), in record order; empty for others.
+  std::span<const dnswire::RData> typed;
 
-  size_t size() const { return offsets.empty() ? 0 : offsets.size() - 1; }
+  size_t size() const { return count; }
   std::span<const uint8_t> recordWire(size_t i) const {
-    return {wire.data() + offsets[i], offsets[i + 1] - offsets[i]};
+    return {wire + offsets[i], offsets[i + 1] - offsets[i]};
   }
   // A/AAAA RRsets rotate by one position per response (SPEC "Answers").
   bool rotates() const { return (type == dnswire::RRType::A || type == dnswire::RRType::AAAA) && size() > 1; }
@@ -63,7 +65,7 @@ struct RRset {
 // exists (NODATA, not NXDOMAIN; RFC 8020). Its name lives in the zone's name arena
 // (ZoneData::nodeName): a Name is 256 bytes, most owner names are 20.
 struct Node {
-  std::vector<RRset> rrsets;
+  std::span<const RRset> rrsets;  // in the zone's RRset array, types in order of appearance
   uint32_t nameOffset = 0;
   uint32_t hash = 0;  // low bits of Name::hash(), case-insensitive
   uint8_t nameSize = 0;
@@ -76,10 +78,19 @@ struct Node {
   }
 };
 
+class ZoneBuilder;
+
 class ZoneData {
  public:
+  ZoneData() = default;
+  // Nodes and RRsets point into the arenas: a copy would point into the original.
+  ZoneData(const ZoneData&) = delete;
+  ZoneData& operator=(const ZoneData&) = delete;
+
   // Builds one zone (its SOA first, or anywhere at the apex). Null when the zone has no
-  // SOA at its origin. Duplicate records are kept once (RFC 2181 §5).
+  // SOA at its origin. Duplicate records are kept once (RFC 2181 §5). Records outside the
+  // origin, OPT and TSIG are left out, and so is a record whose RDATA does not encode.
+  // The store's zones are streamed through ZoneBuilder instead (zone_loader.hpp).
   static std::shared_ptr<ZoneData> build(const dnswire::Zone& zone);
 
   // Continues the round-robin positions of `previous` (the same zone before a reload) for
@@ -105,11 +116,21 @@ class ZoneData {
   const std::vector<Node>& nodes() const { return nodes_; }
 
  private:
+  friend class ZoneBuilder;
+  const Node* findNode(std::span<const uint8_t> wire, uint32_t hash) const;
+
   // Nodes, their names back to back, and an open-addressing index over them: each slot
   // holds node index + 1 (0 = empty); the table is a power of two at most half full.
   std::vector<Node> nodes_;
   std::vector<uint8_t> names_;
   std::vector<uint32_t> slots_;
+  // Every RRset of the zone, grouped by node; all their records' wire bytes back to back;
+  // the record boundaries (one array: a set's last boundary is the next set's first);
+  // the typed RDATA of the types that keep it.
+  std::vector<RRset> rrsets_;
+  std::vector<uint8_t> wire_;
+  std::vector<uint32_t> offsets_;
+  std::vector<dnswire::RData> typed_;
   size_t records_ = 0;
 };
 

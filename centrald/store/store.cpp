@@ -83,6 +83,13 @@ class Statement {
     return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n))
                         : std::string();
   }
+  // Valid until the next step() or reset().
+  std::string_view textView(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p != nullptr ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(n))
+                        : std::string_view();
+  }
   std::span<const uint8_t> blob(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
@@ -449,6 +456,77 @@ Result<std::vector<Zone>> Store::loadZones() {
     if (!zone.records.empty() && zone.records[0].type == RRType::SOA) zone.origin = zone.records[0].owner;
   }
   return zones;
+}
+
+Result<void> Store::visitRecords(const RecordVisitor& visit) {
+  ReadScope scope(*impl_);
+  auto begun = scope.begin();
+  if (!begun) return begun.error();
+
+  auto zonesSt = impl_->prepare("SELECT id, name FROM zones");
+  if (!zonesSt) return zonesSt.error();
+  std::unordered_map<int64_t, std::string> names;
+  for (;;) {
+    auto row = zonesSt->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    names.emplace(zonesSt->int64(0), zonesSt->text(1));
+  }
+  // Rowid order: a plain table scan, no index walk and no sort.
+  auto st = impl_->prepare("SELECT zone_id, owner, type, class, ttl, rdata FROM records ORDER BY id");
+  if (!st) return st.error();
+  StoredRecord record;
+  int64_t zoneId = -1;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    if (st->int64(0) != zoneId) {
+      zoneId = st->int64(0);
+      auto it = names.find(zoneId);
+      if (it == names.end()) continue;  // cannot happen with foreign keys on
+      record.zoneId = zoneId;
+      record.zoneName = it->second;
+    }
+    record.owner = st->textView(1);
+    record.type = st->int64(2);
+    record.cls = st->int64(3);
+    record.ttl = st->int64(4);
+    record.rdata = st->blob(5);
+    auto done = visit(record);
+    if (!done) return done;
+  }
+  return {};
+}
+
+Result<void> Store::visitZoneRecords(const Name& origin, const RecordVisitor& visit) {
+  ReadScope scope(*impl_);
+  auto begun = scope.begin();
+  if (!begun) return begun.error();
+  auto id = impl_->zoneId(origin);
+  if (!id) return id.error();
+  if (!*id) return Error(StoreError::NoSuchZone, "no zone " + origin.toText());
+  auto st =
+      impl_->prepare("SELECT owner, type, class, ttl, rdata FROM records WHERE zone_id = ?1 ORDER BY id");
+  if (!st) return st.error();
+  st->bind(1, **id);
+  const std::string name = keyOf(origin);
+  StoredRecord record;
+  record.zoneId = **id;
+  record.zoneName = name;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    record.owner = st->textView(0);
+    record.type = st->int64(1);
+    record.cls = st->int64(2);
+    record.ttl = st->int64(3);
+    record.rdata = st->blob(4);
+    auto done = visit(record);
+    if (!done) return done;
+  }
+  return {};
 }
 
 Result<void> Store::importZones(std::span<const Zone> zones, bool replace) {

@@ -9,6 +9,7 @@
 // "does this name exist") cannot interleave with another writer.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -41,6 +42,20 @@ struct ZoneVersion {
   int64_t id = 0;
   uint64_t generation = 0;
 };
+
+// One stored record as read, for streaming (Store::visitRecords): views into SQLite's row,
+// valid only during the visitor's call. Nothing is decoded or checked yet.
+struct StoredRecord {
+  int64_t zoneId = 0;
+  std::string_view zoneName;  // as stored: absolute, lowercase
+  std::string_view owner;     // as stored: absolute presentation text
+  int64_t type = 0;
+  int64_t cls = 0;
+  int64_t ttl = 0;
+  std::span<const uint8_t> rdata;  // uncompressed wire RDATA (RFC 3597 §4)
+};
+// Returns an error to stop the reading; that error is then returned by the read.
+using RecordVisitor = std::function<dnswire::Result<void>(const StoredRecord&)>;
 
 class Store;
 struct StoreImpl;  // the connection and its prepared statements (store.cpp)
@@ -80,6 +95,12 @@ class Store {
   // Every zone with its records, SOA first, in insertion order; one read transaction,
   // so the set is consistent even while another process writes.
   dnswire::Result<std::vector<dnswire::Zone>> loadZones();
+  // Every record of every zone in one read transaction, in insertion order (so each
+  // zone's SOA comes before its other records; zones interleave). For loaders that
+  // build as they read, without a copy of the rows in between.
+  dnswire::Result<void> visitRecords(const RecordVisitor& visit);
+  // The records of the zone `origin`, in insertion order. NoSuchZone when absent.
+  dnswire::Result<void> visitZoneRecords(const dnswire::Name& origin, const RecordVisitor& visit);
   // Changes whenever the data may have changed: SQLite's PRAGMA data_version (bumped by
   // other connections' commits) plus a count of this connection's own commits. Cheap
   // enough to poll every few hundred milliseconds.
