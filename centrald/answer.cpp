@@ -67,7 +67,13 @@ void addAdditionalFor(AnswerState& state, const RRset& set, AdditionalSet& added
 }
 
 bool writeAnswerSet(AnswerState& state, const Name& owner, bool ownerIsQname, const RRset& set) {
-  if (state.writer.addRRset(Section::Answer, owner, ownerIsQname, set, rotationStart(set))) return true;
+  if (state.writer.addRRset(Section::Answer, owner, ownerIsQname, set, rotationStart(set))) {
+    if (set.rotates() && state.rotation != nullptr) {
+      ++state.rotation->rotatedSets;
+      state.rotation->rotated = &set;
+    }
+    return true;
+  }
   state.writer.setTruncated();
   return false;
 }
@@ -189,8 +195,9 @@ AnswerResult answerQuery(const ZoneSnapshot& snapshot, const dnswire::QueryView&
                          std::span<uint8_t> out, size_t limit) {
   ResponseWriter writer(out, limit, query);
   if (!writer.ok()) return {};
-  auto finish = [&writer] {
-    AnswerResult result;
+  AnswerResult rotation;
+  auto finish = [&writer, &rotation] {
+    AnswerResult result = rotation;
     result.rcode = writer.rcode();
     result.truncated = writer.truncated();
     result.size = writer.finish();
@@ -206,7 +213,7 @@ AnswerResult answerQuery(const ZoneSnapshot& snapshot, const dnswire::QueryView&
     return finish();
   }
 
-  AnswerState state{snapshot, query, transport, writer};
+  AnswerState state{snapshot, query, transport, writer, &rotation};
   const Name* current = &query.qname;
   bool currentIsQname = true;
   const RRset* followed[kMaxCnameChain];

@@ -33,6 +33,10 @@ struct AnswerResult {
   size_t size = 0;  // bytes written to `out`; 0 when nothing fits (never for limit >= 512)
   dnswire::Rcode rcode = dnswire::Rcode::NoError;
   bool truncated = false;
+  // The A/AAAA RRsets rotated in the answer section, and the last of them: what a cache
+  // of finished responses needs to replay the round robin (answer_cache.hpp).
+  uint8_t rotatedSets = 0;
+  const RRset* rotated = nullptr;
 };
 
 // Answers a parsed QUERY from `snapshot` into `out`, at most `limit` bytes (the client's
@@ -49,6 +53,7 @@ struct AnswerState {
   const dnswire::QueryView& query;
   Transport transport;
   ResponseWriter& writer;
+  AnswerResult* rotation = nullptr;  // where writeAnswerSet notes rotated RRsets, if anywhere
 };
 
 // Where a name leads inside the snapshot.

@@ -70,6 +70,10 @@ dnswire::Result<Config> validateConfig(const RawConfig& raw, size_t cores) {
     if (!key) return Error(WireError::BadText, fmt::format("--tsig-key: {}", key.error().message()));
     config.tsigKey = std::move(*key);
   }
+  if (raw.answerCacheSize > kMaxAnswerCacheSize)
+    return Error(WireError::BadText,
+                 fmt::format("--answer-cache-size {}: at most {}", raw.answerCacheSize, kMaxAnswerCacheSize));
+  config.answerCacheSize = raw.answerCacheSize;
   config.logQueries = raw.logQueries;
   return config;
 }

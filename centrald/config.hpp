@@ -15,6 +15,9 @@ namespace centrald {
 
 inline constexpr const char* kDefaultDb = "central.db";
 inline constexpr const char* kDefaultListen = "127.0.0.1:5300";
+// Finished responses kept per worker thread (about 0.5 KB each); 0 turns the cache off.
+inline constexpr size_t kDefaultAnswerCacheSize = 16384;
+inline constexpr size_t kMaxAnswerCacheSize = size_t{1} << 20;
 
 // A TSIG key as given by --tsig-key hmac-sha256:NAME:BASE64SECRET (RFC 8945 §6).
 struct TsigKey {
@@ -32,6 +35,7 @@ struct RawConfig {
   std::string pool;
   std::vector<std::string> allowAdd;
   std::string tsigKey;
+  size_t answerCacheSize = kDefaultAnswerCacheSize;
   bool logQueries = false;
 };
 
@@ -43,6 +47,7 @@ struct Config {
   std::optional<dnswire::server::Cidr> pool;
   dnswire::server::Acl allowAdd;
   std::optional<TsigKey> tsigKey;
+  size_t answerCacheSize = kDefaultAnswerCacheSize;
   bool logQueries = false;
 };
 

@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
   app.add_option("--pool", raw.pool, "CIDR that ADD's generated addresses come from");
   app.add_option("--allow-add", raw.allowAdd, "CIDR allowed to use ADD, repeatable (default: loopback only)");
   app.add_option("--tsig-key", raw.tsigKey, "hmac-sha256:NAME:BASE64SECRET: ADD must carry a valid TSIG");
+  app.add_option("--answer-cache-size", raw.answerCacheSize,
+                 "finished responses kept per worker thread, about 0.5 KB each (0: none)")
+      ->capture_default_str();
   app.add_flag("--log-queries", raw.logQueries, "log one line per query");
 
   if (auto exitStatus = dnstools::parseCommandLine(app, argc, argv, "centrald")) return *exitStatus;
@@ -122,6 +125,7 @@ int main(int argc, char** argv) {
 
     centrald::PipelineDeps deps;
     deps.snapshots = &snapshots;
+    deps.answerCacheEntries = config->answerCacheSize;
     deps.addStage = [&addService](const server::WorkerEnv& env) {
       return std::make_unique<centrald::AddStage>(addService, env);
     };

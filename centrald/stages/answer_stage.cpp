@@ -9,16 +9,43 @@ namespace centrald {
 
 using dnswire::server::Verdict;
 
+AnswerStage::AnswerStage(const SnapshotHolder& snapshots, size_t cacheEntries)
+    : holder_(&snapshots),
+      generation_(snapshots.generation()),
+      snapshot_(snapshots.current()),
+      cache_(cacheEntries) {}
+
+const ZoneSnapshot& AnswerStage::snapshot() {
+  const uint64_t generation = holder_->generation();
+  if (generation != generation_) {
+    // A publish stores the pointer before bumping the generation, so this load sees at
+    // least the snapshot of `generation`. The entries go first: they point into the old one.
+    cache_.clear();
+    snapshot_ = holder_->current();
+    generation_ = generation;
+  }
+  return *snapshot_;
+}
+
 Verdict AnswerStage::run(dnswire::server::QueryContext& ctx) {
   if (!ctx.parsed) return dnswire::server::respondWithError(ctx, dnswire::Rcode::FormErr);
+  const ZoneSnapshot& zones = snapshot();
+  if (const size_t cached =
+          cache_.lookup(ctx.query, ctx.transport, ctx.maxResponseSize, ctx.responseBuffer())) {
+    ctx.responseSize = cached;
+    dnswire::server::logQuery("query from {} over {}: {} {} -> rcode {} (cached)", ctx.client,
+                              dnswire::server::toString(ctx.transport), ctx.query.qname, ctx.query.qtype,
+                              static_cast<unsigned>(ctx.response()[3] & 0xF));
+    return Verdict::Respond;
+  }
   const AnswerResult result =
-      answerQuery(reader_.get(), ctx.query, ctx.transport, ctx.responseBuffer(), ctx.maxResponseSize);
+      answerQuery(zones, ctx.query, ctx.transport, ctx.responseBuffer(), ctx.maxResponseSize);
   if (result.size == 0) return dnswire::server::respondWithError(ctx, dnswire::Rcode::ServFail);
   ctx.responseSize = result.size;
+  cache_.store(ctx.query, ctx.transport, ctx.maxResponseSize, ctx.response(), result);
   dnswire::server::logQuery("query from {} over {}: {} {} -> rcode {}{}", ctx.client,
-                            dnswire::server::toString(ctx.transport), ctx.query.qname,
-                            ctx.query.qtype, static_cast<unsigned>(result.rcode),
-                            result.truncated ? " (truncated)" : "");
+                            dnswire::server::toString(ctx.transport), ctx.query.qname, ctx.query.qtype,
+                            static_cast<unsigned>(result.rcode), result.truncated ? " (truncated)" : "");
   return Verdict::Respond;
 }
 

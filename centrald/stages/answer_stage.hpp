@@ -1,10 +1,15 @@
 #pragma once
 // Answers a QUERY from the current zone snapshot straight into the context's response
 // buffer, within ctx.maxResponseSize (TC set when RRsets had to be left out). One per
-// worker: it keeps that worker's SnapshotReader, so the hot path takes no lock.
+// worker: it keeps that worker's snapshot and cache of finished responses, so the hot
+// path takes no lock. A repeated question is answered from the cache (answer_cache.hpp),
+// which is emptied whenever a new snapshot is published.
 
+#include <cstdint>
+#include <memory>
 #include <string_view>
 
+#include "centrald/answer_cache.hpp"
 #include "centrald/snapshot_holder.hpp"
 #include "dnswire/server/pipeline.hpp"
 
@@ -12,12 +17,21 @@ namespace centrald {
 
 class AnswerStage final : public dnswire::server::Stage {
  public:
-  explicit AnswerStage(const SnapshotHolder& snapshots) : reader_(snapshots) {}
+  // `cacheEntries` 0: every query goes through answerQuery().
+  AnswerStage(const SnapshotHolder& snapshots, size_t cacheEntries);
   dnswire::server::Verdict run(dnswire::server::QueryContext& ctx) override;
   std::string_view name() const override { return "answer"; }
 
  private:
-  SnapshotReader reader_;
+  // The snapshot of the current generation; clears the cache when it changes. (Not a
+  // SnapshotReader: the cache's entries point into the snapshot, so the snapshot and the
+  // cache must change together.)
+  const ZoneSnapshot& snapshot();
+
+  const SnapshotHolder* holder_;
+  uint64_t generation_;
+  std::shared_ptr<const ZoneSnapshot> snapshot_;
+  AnswerCache cache_;
 };
 
 }  // namespace centrald

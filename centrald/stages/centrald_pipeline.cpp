@@ -21,7 +21,7 @@ dnswire::server::Pipeline buildPipeline(const PipelineDeps& deps, const dnswire:
     if (add) pipeline.add(std::move(add));
   }
   pipeline.emplace<PolicyStage>();
-  pipeline.emplace<AnswerStage>(*deps.snapshots);
+  pipeline.emplace<AnswerStage>(*deps.snapshots, deps.answerCacheEntries);
   return pipeline;
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 
+#include "centrald/answer_cache.hpp"
 #include "centrald/snapshot_holder.hpp"
 #include "dnswire/server/pipeline.hpp"
 
@@ -15,6 +16,8 @@ namespace centrald {
 
 struct PipelineDeps {
   const SnapshotHolder* snapshots = nullptr;
+  // Finished responses each worker keeps (--answer-cache-size); 0: none.
+  size_t answerCacheEntries = AnswerCache::kDefaultEntries;
   // The hook for opcode 14 (ADD): builds the worker's ADD stage.
   std::function<std::unique_ptr<dnswire::server::Stage>(const dnswire::server::WorkerEnv&)> addStage;
 };

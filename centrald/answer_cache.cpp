@@ -1,0 +1,218 @@
+#include "centrald/answer_cache.hpp"
+
+#include <cstring>
+
+#include "dnswire/wire_reader.hpp"
+
+namespace centrald {
+namespace {
+
+constexpr size_t kQuestionOffset = dnswire::kHeaderSize;
+constexpr size_t kFixedRecordPart = 10;  // TYPE CLASS TTL RDLENGTH
+// Answers with more records are not searched for the rotating RRset (nor kept).
+constexpr size_t kMaxAnswerRecords = 64;
+
+// What besides the question changes answerQuery()'s bytes (key bits).
+enum KeyFlag : uint8_t { kEdns = 1, kDnssecOk = 2, kRd = 4, kCd = 8, kTcp = 16 };
+
+uint8_t keyFlags(const dnswire::QueryView& query, Transport transport) {
+  uint8_t flags = 0;
+  if (query.hasEdns) flags |= kEdns;
+  if (query.hasEdns && query.dnssecOk) flags |= kDnssecOk;
+  if (query.header.rd) flags |= kRd;
+  if (query.header.cd) flags |= kCd;
+  if (transport == Transport::Tcp) flags |= kTcp;
+  return flags;
+}
+
+// Only plain QUERYs with EDNS version 0 (or none): other versions get BADVERS, which the
+// key does not tell apart.
+bool cacheable(const dnswire::QueryView& query, size_t limit) {
+  return query.header.opcode == dnswire::Opcode::Query && !(query.hasEdns && query.ednsVersion != 0) &&
+         !query.qname.empty() && limit <= UINT16_MAX;
+}
+
+// ASCII case folding (RFC 4343 §3); label length octets (< 64) are left alone.
+inline uint8_t lower(uint8_t b) { return b >= 'A' && b <= 'Z' ? static_cast<uint8_t>(b | 0x20) : b; }
+
+bool equalIgnoringCase(const uint8_t* a, const uint8_t* b, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+// FNV-1a over the lowercased name, then the rest of the key.
+uint32_t keyHash(const dnswire::QueryView& query, uint8_t flags, size_t limit) {
+  uint32_t h = 2166136261u;
+  auto mix = [&h](uint32_t v) { h = (h ^ v) * 16777619u; };
+  for (uint8_t b : query.qname.wire()) mix(lower(b));
+  mix(static_cast<uint16_t>(query.qtype));
+  mix(static_cast<uint16_t>(query.qclass));
+  mix(flags);
+  mix(static_cast<uint32_t>(limit));
+  return h ^ (h >> 15);
+}
+
+uint16_t readU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+bool sameBytes(std::span<const uint8_t> response, size_t at, std::span<const uint8_t> record) {
+  return at + record.size() <= response.size() &&
+         std::memcmp(response.data() + at, record.data(), record.size()) == 0;
+}
+
+// Finds the records of `set` in the answer section of `response`: n consecutive records
+// holding the set's records in round-robin order. Fills `at` with where each position's
+// TYPE field starts. False when they are not found as expected (then nothing is cached).
+bool locateRotated(std::span<const uint8_t> response, size_t qnameSize, const RRset& set,
+                   uint16_t (&at)[AnswerCache::kMaxRotated]) {
+  const size_t n = set.size();
+  if (n == 0 || n > AnswerCache::kMaxRotated) return false;
+  const size_t recordSize = set.recordWire(0).size();
+  for (size_t i = 1; i < n; ++i)
+    if (set.recordWire(i).size() != recordSize) return false;
+
+  const size_t ancount = readU16(response.data() + 6);
+  if (ancount < n || ancount > kMaxAnswerRecords) return false;
+  size_t records[kMaxAnswerRecords];
+  dnswire::WireReader reader(response);
+  if (!reader.skip(kQuestionOffset + qnameSize + 4)) return false;
+  for (size_t i = 0; i < ancount; ++i) {
+    if (!dnswire::skipName(reader)) return false;
+    records[i] = reader.position();
+    if (!reader.skip(kFixedRecordPart)) return false;
+    if (!reader.skip(readU16(response.data() + records[i] + 8))) return false;
+  }
+
+  for (size_t start = 0; start + n <= ancount; ++start) {
+    size_t first = n;
+    for (size_t k = 0; k < n && first == n; ++k)
+      if (sameBytes(response, records[start], set.recordWire(k))) first = k;
+    if (first == n) continue;
+    size_t j = 1;
+    while (j < n && sameBytes(response, records[start + j], set.recordWire((first + j) % n))) ++j;
+    if (j != n) return false;
+    for (j = 0; j < n; ++j) at[j] = static_cast<uint16_t>(records[start + j]);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+struct alignas(64) AnswerCache::Slot {
+  uint32_t epoch = 0;  // 0: never used
+  uint32_t hash = 0;
+  uint32_t stamp = 0;
+  uint16_t limit = 0;
+  uint16_t size = 0;
+  uint16_t qtype = 0;
+  uint16_t qclass = 0;
+  uint8_t flags = 0;
+  uint8_t qnameSize = 0;
+  const RRset* rotated = nullptr;  // the answer's rotating RRset, if any
+  uint16_t recordAt[kMaxRotated]{};
+  uint8_t bytes[kMaxResponse];
+};
+
+AnswerCache::AnswerCache(size_t entries) {
+  if (entries == 0) return;
+  size_t slots = 2;
+  while (slots < entries) slots <<= 1;
+  slots_ = std::make_unique<Slot[]>(slots);
+  mask_ = slots - 1;
+}
+
+AnswerCache::~AnswerCache() = default;
+
+void AnswerCache::clear() {
+  if (++epoch_ != 0) return;
+  // After 2^32 clears, old epochs would come back: forget them for real.
+  for (size_t i = 0; i <= mask_ && slots_; ++i) slots_[i].epoch = 0;
+  epoch_ = 1;
+}
+
+AnswerCache::Slot* AnswerCache::find(const dnswire::QueryView& query, uint32_t hash, uint8_t flags,
+                                     size_t limit) {
+  const auto qname = query.qname.wire();
+  Slot* pair = &slots_[hash & mask_ & ~size_t{1}];
+  for (Slot* slot = pair; slot != pair + 2; ++slot) {
+    if (slot->epoch == epoch_ && slot->hash == hash && slot->flags == flags && slot->limit == limit &&
+        slot->qtype == static_cast<uint16_t>(query.qtype) &&
+        slot->qclass == static_cast<uint16_t>(query.qclass) && slot->qnameSize == qname.size() &&
+        equalIgnoringCase(slot->bytes + kQuestionOffset, qname.data(), qname.size()))
+      return slot;
+  }
+  return nullptr;
+}
+
+size_t AnswerCache::lookup(const dnswire::QueryView& query, Transport transport, size_t limit,
+                           std::span<uint8_t> out) {
+  if (!enabled() || !cacheable(query, limit)) return 0;
+  const uint8_t flags = keyFlags(query, transport);
+  const Slot* slot = find(query, keyHash(query, flags, limit), flags, limit);
+  if (slot == nullptr || slot->size > out.size()) return 0;
+
+  uint8_t* wire = out.data();
+  std::memcpy(wire, slot->bytes, slot->size);
+  wire[0] = static_cast<uint8_t>(query.header.id >> 8);
+  wire[1] = static_cast<uint8_t>(query.header.id);
+  // The question as this client wrote it (RFC 4343 §4.1): owners that point to it follow.
+  std::memcpy(wire + kQuestionOffset, query.qname.wire().data(), slot->qnameSize);
+  if (slot->rotated != nullptr) {
+    // The same step of the same shared counter as answerQuery()'s rotationStart().
+    const RRset& set = *slot->rotated;
+    const size_t n = set.size();
+    const size_t first = set.rotation.next() % n;
+    for (size_t j = 0; j < n; ++j) {
+      const auto record = set.recordWire((first + j) % n);
+      std::memcpy(wire + slot->recordAt[j], record.data(), record.size());
+    }
+  }
+  return slot->size;
+}
+
+bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, size_t limit,
+                        std::span<const uint8_t> response, const AnswerResult& result) {
+  if (!enabled() || !cacheable(query, limit)) return false;
+  if (result.size == 0 || result.truncated || result.size != response.size() ||
+      response.size() > kMaxResponse || response.size() > limit || result.rotatedSets > 1 ||
+      (result.rotatedSets == 1) != (result.rotated != nullptr))
+    return false;
+  const auto qname = query.qname.wire();
+  // The question must be the client's, as written: a hit overwrites it with the next one's.
+  if (response.size() < kQuestionOffset + qname.size() + 4 || readU16(response.data() + 4) != 1 ||
+      std::memcmp(response.data() + kQuestionOffset, qname.data(), qname.size()) != 0)
+    return false;
+  uint16_t recordAt[kMaxRotated]{};
+  if (result.rotated != nullptr && !locateRotated(response, qname.size(), *result.rotated, recordAt))
+    return false;
+
+  const uint8_t flags = keyFlags(query, transport);
+  const uint32_t hash = keyHash(query, flags, limit);
+  Slot* slot = find(query, hash, flags, limit);
+  if (slot == nullptr) {
+    // A free way of the pair, else the one stored first.
+    Slot* pair = &slots_[hash & mask_ & ~size_t{1}];
+    if (pair[0].epoch != epoch_)
+      slot = &pair[0];
+    else if (pair[1].epoch != epoch_)
+      slot = &pair[1];
+    else
+      slot = stamp_ - pair[0].stamp >= stamp_ - pair[1].stamp ? &pair[0] : &pair[1];
+  }
+  slot->epoch = epoch_;
+  slot->hash = hash;
+  slot->stamp = ++stamp_;
+  slot->limit = static_cast<uint16_t>(limit);
+  slot->size = static_cast<uint16_t>(response.size());
+  slot->qtype = static_cast<uint16_t>(query.qtype);
+  slot->qclass = static_cast<uint16_t>(query.qclass);
+  slot->flags = flags;
+  slot->qnameSize = static_cast<uint8_t>(qname.size());
+  slot->rotated = result.rotated;
+  std::memcpy(slot->recordAt, recordAt, sizeof recordAt);
+  std::memcpy(slot->bytes, response.data(), response.size());
+  return true;
+}
+
+}  // namespace centrald

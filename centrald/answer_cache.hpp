@@ -1,0 +1,69 @@
+#pragma once
+// A per-worker cache of finished responses in front of answerQuery(): most queries ask
+// the same few names again, and copying 100 bytes costs far less than finding the zone,
+// the node and writing every RRset with name compression (issue #6).
+//
+// An entry is answerQuery()'s response, kept with everything that changed its bytes:
+// question (name case-insensitively, type, class), EDNS present, DO, RD, CD, transport
+// and the size limit. A hit copies it and patches what differs per query: the ID, the
+// question name as this client wrote it (RFC 4343 §4.1; owners written as pointers to
+// the question follow) and the round-robin position of the one rotating A/AAAA RRset,
+// taken from that RRset's shared counter exactly as answerQuery() takes it. The result
+// is byte for byte what answerQuery() would have written.
+//
+// Entries point into the snapshot they were answered from: the owner calls clear() before
+// it lets go of that snapshot. Fixed slots, allocated once; a hit or a store allocates
+// nothing. Not thread-safe: one per worker thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "centrald/answer.hpp"
+#include "dnswire/packet_view.hpp"
+
+namespace centrald {
+
+class AnswerCache {
+ public:
+  static constexpr size_t kDefaultEntries = 16384;
+  // Larger responses are not kept (the bench's MX answers with their addresses are ~300).
+  static constexpr size_t kMaxResponse = 448;
+  // A rotating RRset with more records is not kept (its answers are rarely repeated).
+  static constexpr size_t kMaxRotated = 16;
+
+  // Room for `entries` responses (rounded up to a power of two); 0 disables the cache.
+  explicit AnswerCache(size_t entries);
+  ~AnswerCache();
+  AnswerCache(const AnswerCache&) = delete;
+  AnswerCache& operator=(const AnswerCache&) = delete;
+
+  bool enabled() const { return mask_ != 0; }
+  size_t capacity() const { return enabled() ? mask_ + 1 : 0; }
+
+  // Forgets every entry (their snapshot is going away). O(1).
+  void clear();
+
+  // Writes the response to `query` into `out` when one is cached for it, advancing the
+  // rotating RRset's counter once, and returns its size; returns 0 on a miss. `limit` is
+  // the most the response may take (the client's UDP size, or 65535 over TCP).
+  size_t lookup(const dnswire::QueryView& query, Transport transport, size_t limit, std::span<uint8_t> out);
+
+  // Keeps `response`, what answerQuery() (`result`) just wrote for `query` under `limit`,
+  // when it can be replayed exactly: not truncated, small enough, at most one rotating
+  // RRset in the answer section. Returns whether it was kept.
+  bool store(const dnswire::QueryView& query, Transport transport, size_t limit,
+             std::span<const uint8_t> response, const AnswerResult& result);
+
+ private:
+  struct Slot;
+  Slot* find(const dnswire::QueryView& query, uint32_t hash, uint8_t flags, size_t limit);
+
+  std::unique_ptr<Slot[]> slots_;
+  size_t mask_ = 0;     // slots - 1; slots come in pairs (2-way set associative)
+  uint32_t epoch_ = 1;  // slots of another epoch are empty
+  uint32_t stamp_ = 0;  // insertion order, to evict the older of a pair
+};
+
+}  // namespace centrald
