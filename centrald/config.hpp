@@ -15,8 +15,8 @@ namespace centrald {
 
 inline constexpr const char* kDefaultDb = "central.db";
 inline constexpr const char* kDefaultListen = "127.0.0.1:5300";
-// Finished responses kept per worker thread (about 0.5 KB each); 0 turns the cache off.
-inline constexpr size_t kDefaultAnswerCacheSize = 16384;
+// Finished responses kept per worker thread (384 bytes each); 0 turns the cache off.
+inline constexpr size_t kDefaultAnswerCacheSize = 32768;
 inline constexpr size_t kMaxAnswerCacheSize = size_t{1} << 20;
 
 // A TSIG key as given by --tsig-key hmac-sha256:NAME:BASE64SECRET (RFC 8945 §6).

@@ -12,6 +12,7 @@ import time
 import dns.edns
 import dns.flags
 import dns.message
+import dns.name
 import dns.opcode
 import dns.query
 import dns.rcode
@@ -631,3 +632,78 @@ def test_zones_dir_missing(tmp_path):
                                            "--listen", f"127.0.0.1:{dnstest.free_port()}"], cwd=tmp_path)
     assert proc.returncode != 0
     assert "nope" in proc.stderr
+
+
+# --- the per-thread answer cache ----------------------------------------------------------
+
+def mixed_case(name, i):
+    """The name with letters upper-cased by the bits of i (DNS 0x20)."""
+    return "".join(c.upper() if (i >> (k % 12)) & 1 else c for k, c in enumerate(name))
+
+
+def test_answer_cache_repeats_rotate_and_keep_case(central):
+    # Many repeats of the same questions: after the first, they come from the cache.
+    # Every answer must still rotate one step and carry the client's ID and case.
+    order = []
+    for i in range(24):
+        name = mixed_case("rr.example.test.", i * 0x5a5 + 7)
+        q = dns.message.make_query(name, "A")
+        q.id = 0x3000 + i
+        wire = q.to_wire()
+        reply = dnstest.send_raw_udp(HOST, central, wire)
+        assert reply[:2] == wire[:2]
+        qname_len = len(dns.name.from_text(name).to_wire())
+        assert reply[12:12 + qname_len] == wire[12:12 + qname_len]  # the bytes, case and all
+        r = dns.message.from_wire(reply)
+        assert r.answer[0].name.to_text() == name  # the owner points to the question
+        order.append(addresses(r)[0])
+    for start in range(0, 24, 4):
+        assert sorted(order[start:start + 4]) == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"], order
+    # A CNAME chain and an MX answer with additional addresses, asked again with dig in
+    # another case: the same records every time.
+    # The CNAME targets end in a pointer to the question's suffix: they follow its case too.
+    for qname in ["ALIAS.example.TEST.", "alias.EXAMPLE.test.", "ALIAS.example.TEST.", "Alias.Example.Test."]:
+        suffix = qname.split(".", 1)[1]
+        out = dnstest.dig(HOST, central, qname, "A", "+noall", "+answer", "+question")
+        lines = [line.split() for line in out.splitlines()]
+        assert [";" + qname, "IN", "A"] in lines, out
+        assert [qname, "3600", "IN", "CNAME", "chain2." + suffix] in lines, out
+        assert ["www." + suffix, "3600", "IN", "A", "192.0.2.1"] in lines, out
+        r = query(HOST, central, suffix, "MX")
+        assert [rr.to_text() for rr in r.answer[0]] == ["10 mail." + suffix]
+        assert sorted(rrset.rdtype for rrset in r.additional) == [dns.rdatatype.A, dns.rdatatype.AAAA]
+    # With and without EDNS and DO, the answers stay apart.
+    plain = query(HOST, central, "www.example.test.", "A")
+    edns = query(HOST, central, "www.example.test.", "A", want_edns=True, do=True)
+    assert plain.edns < 0 and edns.edns == 0 and edns.ednsflags & dns.flags.DO
+    assert query(HOST, central, "www.example.test.", "A").edns < 0
+
+
+def test_answer_cache_off_and_flushed_by_a_new_snapshot(tmp_path):
+    # NXDOMAIN asked repeatedly (cached), then the name is imported while centrald runs:
+    # the next answer is the new record, not the cached NXDOMAIN.
+    daemon, port = dnstest.start_centrald(tmp_path, ZONES, threads=2, wait_name="example.test.")
+    try:
+        for _ in range(6):
+            assert query(HOST, port, "late.example.test.", "A").rcode() == dns.rcode.NXDOMAIN
+        zone = tmp_path / "example.test.zone"
+        zone.write_text(EXAMPLE_ZONE + "late     A     192.0.2.123\n")
+        proc = dnstest.run_tool("dnszone", ["import", str(zone), "--db", str(tmp_path / "central.db"),
+                                            "--replace"])
+        assert proc.returncode == 0, proc.stderr
+        deadline = time.time() + 5
+        while query(HOST, port, "late.example.test.", "A").rcode() != dns.rcode.NOERROR:
+            assert time.time() < deadline, "import not served"
+            time.sleep(0.1)
+        for _ in range(6):
+            assert addresses(query(HOST, port, "late.example.test.", "A")) == ["192.0.2.123"]
+    finally:
+        daemon.stop()
+    daemon, port = dnstest.start_centrald(tmp_path / "off", ZONES, wait_name="example.test.",
+                                          extra_args=["--answer-cache-size", "0"])
+    try:
+        assert sorted(firsts(port, 4)) == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]
+    finally:
+        daemon.stop()
+    proc = dnstest.run_binary("centrald", ["--answer-cache-size", "-1"], cwd=tmp_path)
+    assert proc.returncode != 0
