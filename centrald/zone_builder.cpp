@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
+#include <unordered_set>
 
 #include "dnswire/rr_table.hpp"
 #include "dnswire/wire_reader.hpp"
@@ -30,7 +32,9 @@ bool keepsTyped(RRType type) {
   }
 }
 
-constexpr size_t kFixedPart = 10;  // TYPE CLASS TTL RDLENGTH (RFC 1035 §4.1.3)
+constexpr size_t kFixedPart = 10;
+// RRsets up to this many records look for duplicates by comparing with each record.
+constexpr size_t kLinearDuplicateCheck = 32;  // TYPE CLASS TTL RDLENGTH (RFC 1035 §4.1.3)
 
 void appendU16(std::vector<uint8_t>& out, uint16_t v) {
   out.push_back(static_cast<uint8_t>(v >> 8));
@@ -170,6 +174,15 @@ void ZoneBuilder::layOut(ZoneData& data) {
   std::vector<uint8_t> scratch(0xffff);
   auto& wire = data.wire_;
 
+  // Record i of the zone is wire[offsets_[i], offsets_[i + 1]).
+  auto recordBytes = [&data](uint32_t i) {
+    return std::string_view(reinterpret_cast<const char*>(data.wire_.data()) + data.offsets_[i],
+                            data.offsets_[i + 1] - data.offsets_[i]);
+  };
+  auto sameRecord = [&](uint32_t a, uint32_t b) { return recordBytes(a) == recordBytes(b); };
+  auto hashRecord = [&](uint32_t i) { return std::hash<std::string_view>()(recordBytes(i)); };
+  std::unordered_set<uint32_t, decltype(hashRecord), decltype(sameRecord)> seen(0, hashRecord, sameRecord);
+
   for (size_t n = 0; n < data.nodes_.size(); ++n) {
     const auto firstSet = static_cast<uint32_t>(data.rrsets_.size());
     for (uint32_t s = nodeSets_[n].first; s != 0; s = sets_[s - 1].nextSet) {
@@ -180,8 +193,13 @@ void ZoneBuilder::layOut(ZoneData& data) {
       set.type = pending.type;
       set.compressNames = info.compressNames;
       set.ttl = UINT32_MAX;
-      for (uint32_t r = pending.first; r != 0; r = records_[r - 1].next)
+      size_t pendingCount = 0;
+      for (uint32_t r = pending.first; r != 0; r = records_[r - 1].next) {
         set.ttl = std::min(set.ttl, records_[r - 1].ttl);
+        ++pendingCount;
+      }
+      const bool large = pendingCount > kLinearDuplicateCheck;
+      if (large) seen.clear();  // clear() costs the bucket count: only when used
       const auto offsetStart = static_cast<uint32_t>(data.offsets_.size() - 1);
       const auto typedStart = static_cast<uint32_t>(data.typed_.size());
 
@@ -204,21 +222,23 @@ void ZoneBuilder::layOut(ZoneData& data) {
         appendU32(wire, set.ttl);
         appendU16(wire, static_cast<uint16_t>(rdata.size()));
         wire.insert(wire.end(), rdata.begin(), rdata.end());
-        // Duplicates are kept once (RFC 2181 §5): compare with the set's records so far.
+        // Duplicates are kept once (RFC 2181 §5). A small set compares with its records so
+        // far; a large one (an address pool) looks them up by hash, not quadratically.
         const uint32_t added = data.offsets_.back();
-        const size_t length = wire.size() - added;
+        data.offsets_.push_back(static_cast<uint32_t>(wire.size()));
+        const auto candidate = static_cast<uint32_t>(data.offsets_.size() - 2);
         bool duplicate = false;
-        for (size_t i = offsetStart; i + 1 < data.offsets_.size() && !duplicate; ++i) {
-          const uint32_t at = data.offsets_[i];
-          duplicate = data.offsets_[i + 1] - at == length &&
-                      std::memcmp(wire.data() + at, wire.data() + added, length) == 0;
+        if (large) {
+          duplicate = !seen.insert(candidate).second;
+        } else {
+          for (uint32_t i = offsetStart; i < candidate && !duplicate; ++i)
+            duplicate = sameRecord(i, candidate);
         }
         if (duplicate) {
+          data.offsets_.pop_back();
           wire.resize(added);
           if (typed) data.typed_.pop_back();
-          continue;
         }
-        data.offsets_.push_back(static_cast<uint32_t>(wire.size()));
       }
       set.count = static_cast<uint32_t>(data.offsets_.size() - 1 - offsetStart);
       if (set.count == 0) continue;

@@ -94,6 +94,9 @@ std::string mixedZone() {
       "odd TYPE65280 \\# 3 0a0b0c\nodd TXT \"\"\n"
       "ns1 AAAA 2001:db8::53\n";
   for (int i = 0; i < 40; ++i) text += "many A 10.1.0." + std::to_string(i) + "\n";
+  // Past the linear duplicate check: 100 records, 37 different, some at another TTL.
+  for (int i = 0; i < 100; ++i)
+    text += "pool " + std::to_string(i % 3 ? 300 : 60) + " A 10.2.0." + std::to_string(i * 7 % 37) + "\n";
   return text;
 }
 
@@ -223,6 +226,7 @@ TEST_CASE("loader: a zone streamed from the store matches the reference build, b
     CHECK((*data)->apex == &(*data)->nodes().front());
     CHECK((*data)->findNode(name("b.c.deep.mix.test.")) != nullptr);  // empty non-terminal
     CHECK((*data)->findNode(name("b.c.deep.mix.test."))->rrsets.empty());
+    CHECK((*data)->findNode(name("pool.mix.test."))->find(RRType::A)->size() == 37);
   }
   SECTION("every zone, interleaved rows") {
     // An ADD appends rows to zones created earlier: rows of the two zones interleave.
