@@ -2,6 +2,18 @@
 
 #include <array>
 
+// The per-row triggers of schema 3 (also dropped and re-created by a bulk import).
+#define DNS_RECORD_TRIGGERS                                                                  \
+  "CREATE TRIGGER records_generation_insert AFTER INSERT ON records BEGIN\n"                 \
+  "  UPDATE zones SET generation = generation + 1 WHERE id = NEW.zone_id;\n"                 \
+  "END;\n"                                                                                   \
+  "CREATE TRIGGER records_generation_delete AFTER DELETE ON records BEGIN\n"                 \
+  "  UPDATE zones SET generation = generation + 1 WHERE id = OLD.zone_id;\n"                 \
+  "END;\n"                                                                                   \
+  "CREATE TRIGGER records_generation_update AFTER UPDATE ON records BEGIN\n"                 \
+  "  UPDATE zones SET generation = generation + 1 WHERE id IN (OLD.zone_id, NEW.zone_id);\n" \
+  "END;\n"
+
 namespace centrald {
 namespace {
 
@@ -65,21 +77,19 @@ END;
 CREATE TRIGGER zones_generation_retire AFTER DELETE ON zones BEGIN
   UPDATE zone_generation_floor SET value = max(value, OLD.generation);
 END;
-CREATE TRIGGER records_generation_insert AFTER INSERT ON records BEGIN
-  UPDATE zones SET generation = generation + 1 WHERE id = NEW.zone_id;
-END;
-CREATE TRIGGER records_generation_delete AFTER DELETE ON records BEGIN
-  UPDATE zones SET generation = generation + 1 WHERE id = OLD.zone_id;
-END;
-CREATE TRIGGER records_generation_update AFTER UPDATE ON records BEGIN
-  UPDATE zones SET generation = generation + 1 WHERE id IN (OLD.zone_id, NEW.zone_id);
-END;
-)sql"},
+)sql" DNS_RECORD_TRIGGERS},
 };
 
 }  // namespace
 
 std::span<const Migration> migrations() { return kMigrations; }
+
+const char* dropRecordTriggersSql() {
+  return "DROP TRIGGER records_generation_insert; DROP TRIGGER records_generation_delete; "
+         "DROP TRIGGER records_generation_update;";
+}
+
+const char* createRecordTriggersSql() { return DNS_RECORD_TRIGGERS; }
 
 int latestSchemaVersion() { return kMigrations.back().version; }
 

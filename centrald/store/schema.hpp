@@ -18,4 +18,11 @@ std::span<const Migration> migrations();
 // The version the last step reaches.
 int latestSchemaVersion();
 
+// The per-row triggers that move a zone's generation (schema 3). A bulk import drops them
+// inside its transaction and re-creates them before COMMIT: each imported zone is a new
+// row whose generation is fresh at its insert, so its records need not bump it one by
+// one (a trigger per row cost more than the import itself on 1M records).
+const char* dropRecordTriggersSql();
+const char* createRecordTriggersSql();
+
 }  // namespace centrald

@@ -538,6 +538,11 @@ Result<void> Store::importZones(std::span<const Zone> zones, bool replace) {
   }
   auto scope = WriteScope::begin(*impl_);
   if (!scope) return scope.error();
+  // Each zone is inserted anew (a replaced one too), with a fresh generation: the per-row
+  // triggers are not needed meanwhile. Schema changes are transactional: no other
+  // connection ever sees them gone.
+  auto dropped = impl_->exec(dropRecordTriggersSql(), "drop record triggers");
+  if (!dropped) return dropped;
   for (const auto& zone : zones) {
     auto id = impl_->zoneId(zone.origin);
     if (!id) return id.error();
@@ -555,6 +560,8 @@ Result<void> Store::importZones(std::span<const Zone> zones, bool replace) {
     auto done = impl_->insertZone(zone);
     if (!done) return done;
   }
+  auto created = impl_->exec(createRecordTriggersSql(), "re-create record triggers");
+  if (!created) return created;
   return scope->commit();
 }
 

@@ -254,3 +254,94 @@ TEST_CASE("an oversized UDP answer is cut to header and question with TC", "[uni
   CHECK(response->records.empty());
   CHECK(response->question == it.request.question);
 }
+
+TEST_CASE("a committed batch reports what it did to each zone, and logs only after COMMIT", "[unit]") {
+  TempDb db;
+  dnswire::server::ManualClock clock;
+  std::vector<std::string> lines;
+  AddEngine engine(db.open(), poolOptions(), clock, [&](const std::string& line) { lines.push_back(line); });
+  auto reader = db.open();
+  const auto before = reader.zoneVersion(nameOf("example.test."));
+  REQUIRE(before.ok());
+  REQUIRE(before->has_value());
+
+  std::vector<AddItem> items{item("a.example.test.", 1, 1), item("new.test.", 2, 1),
+                             item("b.example.test.", 3, 2), item("c.new.test.", 4, 1),
+                             item("taken.example.test.", 5, 1)};
+  bool committed = false;
+  std::vector<ZoneChange> changes;
+  auto outcomes = engine.applyBatch(items, committed, &changes);
+  REQUIRE(committed);
+  CHECK(outcomes[4].rcode == Rcode::YXDomain);
+  REQUIRE(changes.size() == 2);
+
+  const auto& held = changes[0];
+  CHECK(held.origin == nameOf("example.test."));
+  CHECK_FALSE(held.created);
+  CHECK(held.zoneId == (*before)->id);
+  CHECK(held.generationBefore == (*before)->generation);
+  auto after = reader.zoneVersion(nameOf("example.test."));
+  REQUIRE(after.ok());
+  CHECK(held.generationAfter == (*after)->generation);
+  CHECK(held.generationAfter > held.generationBefore);
+  REQUIRE(held.added.size() == 3);  // a, and b's two addresses
+  CHECK(held.added[0].owner == nameOf("a.example.test."));
+  CHECK(held.serial == 102);  // two ADDs, two bumps
+  CHECK(held.serial == serialOf(reader, "example.test."));
+
+  const auto& created = changes[1];
+  CHECK(created.origin == nameOf("new.test."));
+  CHECK(created.created);
+  REQUIRE(created.added.size() == 4);  // SOA, NS, its address, then c's address
+  CHECK(created.added[0].type == RRType::SOA);
+  CHECK(created.added[3].owner == nameOf("c.new.test."));
+  CHECK(created.serial == 2);
+  auto createdVersion = reader.zoneVersion(nameOf("new.test."));
+  REQUIRE(createdVersion.ok());
+  CHECK(created.zoneId == (*createdVersion)->id);
+  CHECK(created.generationAfter == (*createdVersion)->generation);
+
+  // One success line per applied ADD, written after the commit.
+  size_t added = 0;
+  for (const auto& line : lines) added += line.find(" records (") != std::string::npos;
+  CHECK(added == 4);
+
+  // A failed batch logs no success and reports no change.
+  lines.clear();
+  StoreOptions readOnly;
+  readOnly.readOnly = true;
+  AddEngine failing(db.open(readOnly), poolOptions(), clock,
+                    [&](const std::string& line) { lines.push_back(line); });
+  std::vector<AddItem> more{item("d.example.test.", 6, 1)};
+  failing.applyBatch(more, committed, &changes);
+  CHECK_FALSE(committed);
+  CHECK(changes.empty());
+  for (const auto& line : lines) CHECK(line.find(" records (") == std::string::npos);
+}
+
+TEST_CASE("consecutive transactions of a round merge into one change per zone", "[unit]") {
+  ZoneChange first;
+  first.origin = nameOf("example.test.");
+  first.zoneId = 1;
+  first.generationBefore = 10;
+  first.generationAfter = 12;
+  first.added.resize(1);
+  first.serial = 5;
+  ZoneChange second = first;
+  second.generationBefore = 12;
+  second.generationAfter = 15;
+  second.serial = 6;
+  ZoneChange foreign = first;  // another writer committed in between: kept apart
+  foreign.generationBefore = 17;
+  foreign.generationAfter = 18;
+  std::vector<ZoneChange> round;
+  mergeZoneChanges(round, {first});
+  mergeZoneChanges(round, {second});
+  REQUIRE(round.size() == 1);
+  CHECK(round[0].generationBefore == 10);
+  CHECK(round[0].generationAfter == 15);
+  CHECK(round[0].added.size() == 2);
+  CHECK(round[0].serial == 6);
+  mergeZoneChanges(round, {foreign});
+  CHECK(round.size() == 2);
+}
