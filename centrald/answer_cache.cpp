@@ -1,7 +1,9 @@
 #include "centrald/answer_cache.hpp"
 
+#include <algorithm>
 #include <cstring>
 
+#include "dnswire/message.hpp"
 #include "dnswire/wire_reader.hpp"
 
 namespace centrald {
@@ -15,22 +17,7 @@ constexpr size_t kMaxAnswerRecords = 64;
 // What besides the question changes answerQuery()'s bytes (key bits).
 enum KeyFlag : uint8_t { kEdns = 1, kDnssecOk = 2, kRd = 4, kCd = 8, kTcp = 16 };
 
-uint8_t keyFlags(const dnswire::QueryView& query, Transport transport) {
-  uint8_t flags = 0;
-  if (query.hasEdns) flags |= kEdns;
-  if (query.hasEdns && query.dnssecOk) flags |= kDnssecOk;
-  if (query.header.rd) flags |= kRd;
-  if (query.header.cd) flags |= kCd;
-  if (transport == Transport::Tcp) flags |= kTcp;
-  return flags;
-}
-
-// Only plain QUERYs with EDNS version 0 (or none): other versions get BADVERS, which the
-// key does not tell apart.
-bool cacheable(const dnswire::QueryView& query, size_t limit) {
-  return query.header.opcode == dnswire::Opcode::Query && !(query.hasEdns && query.ednsVersion != 0) &&
-         !query.qname.empty() && limit <= UINT16_MAX;
-}
+uint16_t readU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
 // ASCII case folding (RFC 4343 §3), eight bytes at a time as in name.cpp; label length
 // octets (< 64) are below 'A' and left alone.
@@ -61,8 +48,8 @@ bool equalsLowered(const uint8_t* name, const uint8_t* lowered, size_t n) {
 
 // Over the lowercased name a word at a time, then the rest of the key. (Name::hash() is
 // as good but copies its last word with a variable-length memcpy: twice the cost.)
-uint32_t keyHash(const dnswire::QueryView& query, uint8_t flags, size_t limit) {
-  const auto name = query.qname.wire();
+uint32_t keyHash(const AnswerCache::Question& q) {
+  const auto name = q.qname;
   const size_t n = name.size();
   uint64_t h = n * 0x9E3779B97F4A7C15ULL;
   auto mix = [&h](uint64_t w) {
@@ -75,13 +62,11 @@ uint32_t keyHash(const dnswire::QueryView& query, uint8_t flags, size_t limit) {
   uint64_t tail = 0;
   for (size_t k = 0; i + k < n; ++k) tail |= static_cast<uint64_t>(lower(name[i + k])) << (8 * k);
   mix(tail);
-  mix(static_cast<uint64_t>(query.qtype) | static_cast<uint64_t>(query.qclass) << 16 |
-      static_cast<uint64_t>(flags) << 32 | static_cast<uint64_t>(limit) << 40);
+  mix(static_cast<uint64_t>(q.qtype) | static_cast<uint64_t>(q.qclass) << 16 |
+      static_cast<uint64_t>(q.flags) << 32 | static_cast<uint64_t>(q.limit) << 40);
   h *= 0xC4CEB9FE1A85EC53ULL;
   return static_cast<uint32_t>(h ^ h >> 32);
 }
-
-uint16_t readU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
 bool sameBytes(std::span<const uint8_t> response, size_t at, std::span<const uint8_t> record) {
   return at + record.size() <= response.size() &&
@@ -160,33 +145,100 @@ void AnswerCache::clear() {
   epoch_ = 1;
 }
 
-AnswerCache::Slot* AnswerCache::find(const dnswire::QueryView& query, uint32_t hash, uint8_t flags,
-                                     size_t limit) {
-  const auto qname = query.qname.wire();
+bool AnswerCache::question(const dnswire::QueryView& query, Transport transport, size_t limit,
+                           Question& out) {
+  // Only plain QUERYs with EDNS version 0 (or none): other versions get BADVERS, which the
+  // key does not tell apart.
+  if (query.header.opcode != dnswire::Opcode::Query || (query.hasEdns && query.ednsVersion != 0) ||
+      query.qname.empty() || limit > UINT16_MAX)
+    return false;
+  out.qname = query.qname.wire();
+  out.id = query.header.id;
+  out.qtype = static_cast<uint16_t>(query.qtype);
+  out.qclass = static_cast<uint16_t>(query.qclass);
+  out.flags = 0;
+  if (query.hasEdns) out.flags |= kEdns;
+  if (query.hasEdns && query.dnssecOk) out.flags |= kDnssecOk;
+  if (query.header.rd) out.flags |= kRd;
+  if (query.header.cd) out.flags |= kCd;
+  if (transport == Transport::Tcp) out.flags |= kTcp;
+  out.limit = limit;
+  return true;
+}
+
+bool AnswerCache::question(std::span<const uint8_t> request, Transport transport, Question& out) {
+  const uint8_t* p = request.data();
+  const size_t size = request.size();
+  // Header (RFC 1035 §4.1.1): QR=0, opcode QUERY; QDCOUNT 1, ANCOUNT and NSCOUNT 0.
+  if (size < kQuestionOffset + 1 + 4 || (p[2] & 0xF8) != 0 || readU16(p + 4) != 1 || readU16(p + 6) != 0 ||
+      readU16(p + 8) != 0)
+    return false;
+  const uint16_t arcount = readU16(p + 10);
+  if (arcount > 1) return false;
+  // The name: labels of 1..63 octets up to the root, no pointer, at most 255 octets.
+  size_t at = kQuestionOffset;
+  while (at < size && p[at] != 0) {
+    if (p[at] > 63) return false;
+    at += 1 + p[at];
+  }
+  const size_t qnameSize = at + 1 - kQuestionOffset;
+  if (at >= size || qnameSize > dnswire::kMaxNameLength || at + 1 + 4 > size) return false;
+  out.qname = request.subspan(kQuestionOffset, qnameSize);
+  out.id = readU16(p);
+  out.qtype = readU16(p + at + 1);
+  out.qclass = readU16(p + at + 3);
+  out.flags = 0;
+  if (p[2] & 0x01) out.flags |= kRd;
+  if (p[3] & 0x10) out.flags |= kCd;
+  if (transport == Transport::Tcp) out.flags |= kTcp;
+  at += 1 + 4;
+  size_t udpLimit = dnswire::kMaxUdpPlain;
+  if (arcount == 1) {
+    // OPT (RFC 6891 §6.1.2): root owner, TYPE 41, CLASS = payload size, TTL = extended
+    // rcode, version (0 only), DO and flags; RDLENGTH; options, each code, length, data.
+    if (at + 11 > size || p[at] != 0 || readU16(p + at + 1) != static_cast<uint16_t>(dnswire::RRType::OPT) ||
+        p[at + 6] != 0)
+      return false;
+    const uint16_t payload = readU16(p + at + 3);
+    const bool dnssecOk = (p[at + 7] & 0x80) != 0;
+    const size_t rdataEnd = at + 11 + readU16(p + at + 9);
+    if (rdataEnd != size) return false;
+    for (at += 11; at < rdataEnd; at += 4 + readU16(p + at + 2))
+      if (at + 4 > rdataEnd) return false;
+    if (at != rdataEnd) return false;
+    out.flags |= kEdns;
+    if (dnssecOk) out.flags |= kDnssecOk;
+    // As DecodeStage's udpResponseLimit() (RFC 6891 §6.2.5).
+    udpLimit = std::clamp<size_t>(payload, dnswire::kMaxUdpPlain, dnswire::kAdvertisedUdpSize);
+  } else if (at != size) {
+    return false;
+  }
+  out.limit = transport == Transport::Tcp ? dnswire::kMaxMessageSize : udpLimit;
+  return true;
+}
+
+AnswerCache::Slot* AnswerCache::find(const Question& q, uint32_t hash) {
   Slot* pair = &slots_[hash & mask_ & ~size_t{1}];
   for (Slot* slot = pair; slot != pair + 2; ++slot) {
-    if (slot->epoch == epoch_ && slot->hash == hash && slot->flags == flags && slot->limit == limit &&
-        slot->qtype == static_cast<uint16_t>(query.qtype) &&
-        slot->qclass == static_cast<uint16_t>(query.qclass) && slot->qnameSize == qname.size() &&
-        equalsLowered(qname.data(), slot->bytes + kQuestionOffset, qname.size()))
+    if (slot->epoch == epoch_ && slot->hash == hash && slot->flags == q.flags && slot->limit == q.limit &&
+        slot->qtype == q.qtype && slot->qclass == q.qclass && slot->qnameSize == q.qname.size() &&
+        equalsLowered(q.qname.data(), slot->bytes + kQuestionOffset, q.qname.size()))
       return slot;
   }
   return nullptr;
 }
 
-size_t AnswerCache::lookup(const dnswire::QueryView& query, Transport transport, size_t limit,
-                           std::span<uint8_t> out) {
-  if (!enabled() || !cacheable(query, limit)) return 0;
-  const uint8_t flags = keyFlags(query, transport);
-  const Slot* slot = find(query, keyHash(query, flags, limit), flags, limit);
+size_t AnswerCache::lookup(const Question& q, std::span<uint8_t> out) {
+  if (!enabled()) return 0;
+  const Slot* slot = find(q, keyHash(q));
   if (slot == nullptr || slot->size > out.size()) return 0;
 
   uint8_t* wire = out.data();
   std::memcpy(wire, slot->bytes, slot->size);
-  wire[0] = static_cast<uint8_t>(query.header.id >> 8);
-  wire[1] = static_cast<uint8_t>(query.header.id);
+  wire[0] = static_cast<uint8_t>(q.id >> 8);
+  wire[1] = static_cast<uint8_t>(q.id);
   // The question as this client wrote it (RFC 4343 §4.1): owners that point to it follow.
-  std::memcpy(wire + kQuestionOffset, query.qname.wire().data(), slot->qnameSize);
+  std::memcpy(wire + kQuestionOffset, q.qname.data(), slot->qnameSize);
   if (slot->rotated != nullptr) {
     // The same step of the same shared counter as answerQuery()'s rotationStart().
     const RRset& set = *slot->rotated;
@@ -202,7 +254,8 @@ size_t AnswerCache::lookup(const dnswire::QueryView& query, Transport transport,
 
 bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, size_t limit,
                         std::span<const uint8_t> response, const AnswerResult& result) {
-  if (!enabled() || !cacheable(query, limit)) return false;
+  Question q;
+  if (!enabled() || !question(query, transport, limit, q)) return false;
   if (result.size == 0 || result.truncated || result.size != response.size() ||
       response.size() > kMaxResponse || response.size() > limit || result.rotatedSets > 1 ||
       (result.rotatedSets == 1) != (result.rotated != nullptr))
@@ -216,9 +269,8 @@ bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, si
   if (result.rotated != nullptr && !locateRotated(response, qname.size(), *result.rotated, recordAt))
     return false;
 
-  const uint8_t flags = keyFlags(query, transport);
-  const uint32_t hash = keyHash(query, flags, limit);
-  Slot* slot = find(query, hash, flags, limit);
+  const uint32_t hash = keyHash(q);
+  Slot* slot = find(q, hash);
   if (slot == nullptr) {
     // A free way of the pair, else the one stored first.
     Slot* pair = &slots_[hash & mask_ & ~size_t{1}];
@@ -234,9 +286,9 @@ bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, si
   slot->stamp = ++stamp_;
   slot->limit = static_cast<uint16_t>(limit);
   slot->size = static_cast<uint16_t>(response.size());
-  slot->qtype = static_cast<uint16_t>(query.qtype);
-  slot->qclass = static_cast<uint16_t>(query.qclass);
-  slot->flags = flags;
+  slot->qtype = q.qtype;
+  slot->qclass = q.qclass;
+  slot->flags = q.flags;
   slot->qnameSize = static_cast<uint8_t>(qname.size());
   slot->rotated = result.rotated;
   std::memcpy(slot->recordAt, recordAt, sizeof recordAt);

@@ -46,10 +46,32 @@ class AnswerCache {
   // Forgets every entry (their snapshot is going away). O(1).
   void clear();
 
-  // Writes the response to `query` into `out` when one is cached for it, advancing the
-  // rotating RRset's counter once, and returns its size; returns 0 on a miss. `limit` is
-  // the most the response may take (the client's UDP size, or 65535 over TCP).
-  size_t lookup(const dnswire::QueryView& query, Transport transport, size_t limit, std::span<uint8_t> out);
+  // What a lookup needs of a query: the key and the ID.
+  struct Question {
+    std::span<const uint8_t> qname;  // uncompressed wire form, as the client wrote it
+    uint16_t id = 0;
+    uint16_t qtype = 0;
+    uint16_t qclass = 0;
+    uint8_t flags = 0;  // EDNS, DO, RD, CD, TCP
+    size_t limit = 0;   // the most the response may take
+  };
+  // The question of a parsed query; false when such a query is never cached (not QUERY,
+  // EDNS version above 0).
+  static bool question(const dnswire::QueryView& query, Transport transport, size_t limit, Question& out);
+  // The same straight from the request bytes, without DecodeStage, for the plainest form
+  // only: QR=0, QUERY, one question with an uncompressed name, no answer or authority
+  // records, at most an OPT (owner root, version 0, well-formed options), nothing after.
+  // `limit` comes out as DecodeStage sets it. Whatever this accepts, parseQuery() accepts
+  // with the same fields; for anything else it returns false (then decode as usual).
+  static bool question(std::span<const uint8_t> request, Transport transport, Question& out);
+
+  // Writes the response to `question` into `out` when one is cached for it, advancing the
+  // rotating RRset's counter once, and returns its size; returns 0 on a miss.
+  size_t lookup(const Question& question, std::span<uint8_t> out);
+  size_t lookup(const dnswire::QueryView& query, Transport transport, size_t limit, std::span<uint8_t> out) {
+    Question q;
+    return question(query, transport, limit, q) ? lookup(q, out) : 0;
+  }
 
   // Keeps `response`, what answerQuery() (`result`) just wrote for `query` under `limit`,
   // when it can be replayed exactly: not truncated, small enough, at most one rotating
@@ -59,7 +81,7 @@ class AnswerCache {
 
  private:
   struct Slot;
-  Slot* find(const dnswire::QueryView& query, uint32_t hash, uint8_t flags, size_t limit);
+  Slot* find(const Question& question, uint32_t hash);
 
   std::unique_ptr<Slot[]> slots_;
   size_t mask_ = 0;     // slots - 1; slots come in pairs (2-way set associative)

@@ -27,6 +27,17 @@ const ZoneSnapshot& AnswerStage::snapshot() {
   return *snapshot_;
 }
 
+bool AnswerStage::answerFromRequest(dnswire::server::QueryContext& ctx) {
+  if (holder_->generation() != generation_ || !cache_.enabled()) return false;
+  AnswerCache::Question question;
+  if (!AnswerCache::question(ctx.request, ctx.transport, question)) return false;
+  const size_t size = cache_.lookup(question, ctx.responseBuffer());
+  if (size == 0) return false;
+  ctx.maxResponseSize = question.limit;
+  ctx.responseSize = size;
+  return true;
+}
+
 Verdict AnswerStage::run(dnswire::server::QueryContext& ctx) {
   if (!ctx.parsed) return dnswire::server::respondWithError(ctx, dnswire::Rcode::FormErr);
   const ZoneSnapshot& zones = snapshot();

@@ -22,6 +22,12 @@ class AnswerStage final : public dnswire::server::Stage {
   dnswire::server::Verdict run(dnswire::server::QueryContext& ctx) override;
   std::string_view name() const override { return "answer"; }
 
+  // For AnswerCacheStage, before decoding: answers ctx.request from the cache when it is
+  // in the form AnswerCache::question(request) takes, was cached, and the snapshot has
+  // not changed since (then the cache is emptied by the next run() first). Sets the
+  // response and ctx.maxResponseSize as DecodeStage would; false: nothing was touched.
+  bool answerFromRequest(dnswire::server::QueryContext& ctx);
+
  private:
   // The snapshot of the current generation; clears the cache when it changes. (Not a
   // SnapshotReader: the cache's entries point into the snapshot, so the snapshot and the

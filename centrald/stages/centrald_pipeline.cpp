@@ -1,7 +1,9 @@
 #include "centrald/stages/centrald_pipeline.hpp"
 
+#include <memory>
 #include <stdexcept>
 
+#include "centrald/stages/answer_cache_stage.hpp"
 #include "centrald/stages/answer_stage.hpp"
 #include "centrald/stages/policy_stage.hpp"
 #include "dnswire/server/decode_stage.hpp"
@@ -15,13 +17,16 @@ dnswire::server::Pipeline buildPipeline(const PipelineDeps& deps, const dnswire:
   // ADD passes the gate so that it reaches the ADD stage (or a NOTIMP from policy).
   pipeline.emplace<dnswire::server::HeaderGateStage>(
       std::initializer_list<dnswire::Opcode>{dnswire::Opcode::Query, dnswire::Opcode::Add});
+  // The answer stage is made first: the cache stage in front of decoding uses its cache.
+  auto answer = std::make_unique<AnswerStage>(*deps.snapshots, deps.answerCacheEntries);
+  if (deps.answerCacheEntries != 0) pipeline.emplace<AnswerCacheStage>(*answer);
   pipeline.emplace<dnswire::server::DecodeStage>();
   if (deps.addStage) {
     auto add = deps.addStage(env);
     if (add) pipeline.add(std::move(add));
   }
   pipeline.emplace<PolicyStage>();
-  pipeline.emplace<AnswerStage>(*deps.snapshots, deps.answerCacheEntries);
+  pipeline.add(std::move(answer));
   return pipeline;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The order of centrald's query stages, per worker:
-//   header gate (QUERY and ADD pass) -> decode -> [ADD stage] -> policy -> answer.
+//   header gate (QUERY and ADD pass) -> [answer cache] -> decode -> [ADD stage] -> policy
+//   -> answer. The answer cache stage is there unless answerCacheEntries is 0.
 // The ADD stage is optional: when `addStage` is set, the factory builds one per worker
 // and puts it before the policy stage; it must answer opcode ADD itself and return
 // Continue for every other opcode. Without it, ADD gets NOTIMP from the policy stage.

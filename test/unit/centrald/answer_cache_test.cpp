@@ -19,6 +19,7 @@
 #include "dnswire/message_writer.hpp"
 #include "dnswire/packet_view.hpp"
 #include "dnswire/rr_table.hpp"
+#include "dnswire/server/decode_stage.hpp"
 #include "dnswire/zonefile.hpp"
 
 using namespace dnswire;
@@ -325,10 +326,13 @@ struct StageRun {
   std::vector<uint8_t> wire;
 };
 
-StageRun runStage(const dnswire::server::Pipeline& pipeline, const std::vector<uint8_t>& request) {
+StageRun runStage(const dnswire::server::Pipeline& pipeline, const std::vector<uint8_t>& request,
+                  Transport transport = Transport::Udp) {
   dnswire::server::QueryContext ctx;
   ctx.request = request;
-  ctx.maxResponseSize = 512;
+  ctx.transport = transport;
+  // As the runtime sets it before the first stage.
+  ctx.maxResponseSize = transport == Transport::Udp ? 512 : dnswire::server::QueryContext::kResponseCapacity;
   REQUIRE(pipeline.run(ctx) == dnswire::server::Verdict::Respond);
   StageRun r;
   r.wire.assign(ctx.response().begin(), ctx.response().end());
@@ -364,4 +368,108 @@ TEST_CASE("answer stage: a published snapshot replaces what was cached", "[unit]
   deps.answerCacheEntries = 0;
   auto uncached = centrald::buildPipeline(deps, {});
   CHECK(runStage(uncached, query).wire == before.wire);
+}
+
+namespace {
+
+bool sameQuestion(const AnswerCache::Question& a, const AnswerCache::Question& b) {
+  return std::equal(a.qname.begin(), a.qname.end(), b.qname.begin(), b.qname.end()) && a.id == b.id &&
+         a.qtype == b.qtype && a.qclass == b.qclass && a.flags == b.flags && a.limit == b.limit;
+}
+
+// What AnswerCache::question(request) reads must be what DecodeStage + question(view) read.
+bool readsAsDecoded(const std::vector<uint8_t>& request, Transport transport) {
+  AnswerCache::Question raw;
+  if (!AnswerCache::question(request, transport, raw)) return false;
+  auto view = parseQuery(request);
+  REQUIRE(view.ok());
+  const size_t limit =
+      transport == Transport::Tcp ? kMaxMessageSize : dnswire::server::udpResponseLimit(*view);
+  AnswerCache::Question decoded;
+  REQUIRE(AnswerCache::question(*view, transport, limit, decoded));
+  CHECK(sameQuestion(raw, decoded));
+  return true;
+}
+
+std::vector<uint8_t> withCookie(std::vector<uint8_t> wire, uint16_t optionLength, size_t dataLength) {
+  // Appends an option (code 10) to the OPT record at the end and fixes its RDLENGTH.
+  const size_t rdlengthAt = wire.size() - 2;
+  wire.insert(wire.end(),
+              {0, 10, static_cast<uint8_t>(optionLength >> 8), static_cast<uint8_t>(optionLength)});
+  wire.insert(wire.end(), dataLength, 0xab);
+  const size_t rdlength = wire.size() - rdlengthAt - 2;
+  wire[rdlengthAt] = static_cast<uint8_t>(rdlength >> 8);
+  wire[rdlengthAt + 1] = static_cast<uint8_t>(rdlength);
+  return wire;
+}
+
+}  // namespace
+
+TEST_CASE("answer cache: a request is read before decoding exactly as after", "[unit]") {
+  int round = 0;
+  for (const auto& spec : specs()) {
+    const auto wire = makeQuery(spec, recase(spec.name, 0x5a5u * static_cast<unsigned>(++round)), 0x7001);
+    CHECK(readsAsDecoded(wire, spec.transport));
+    if (spec.edns) CHECK(readsAsDecoded(withCookie(wire, 8, 8), spec.transport));
+  }
+  Spec edns{"www.example.test.", RRType::A, true, true};
+  const auto good = makeQuery(edns, edns.name, 1);
+  auto tiny = good;  // payload 100: counts as 512 (RFC 6891 §6.2.5)
+  tiny[tiny.size() - 8] = 0;
+  tiny[tiny.size() - 7] = 100;
+  CHECK(readsAsDecoded(tiny, Transport::Udp));
+
+  // Not the plainest form: left to DecodeStage (which answers or rejects them).
+  auto trailing = good;
+  trailing.push_back(0);
+  CHECK_FALSE(readsAsDecoded(trailing, Transport::Udp));
+  auto version1 = good;
+  version1[version1.size() - 5] = 1;
+  CHECK_FALSE(readsAsDecoded(version1, Transport::Udp));
+  CHECK_FALSE(readsAsDecoded(withCookie(good, 9, 8), Transport::Udp));  // option overruns RDATA
+  CHECK_FALSE(readsAsDecoded(withCookie(good, 2, 8), Transport::Udp));  // bytes after the option
+  auto response = good;
+  response[2] |= 0x80;
+  CHECK_FALSE(readsAsDecoded(response, Transport::Udp));
+  auto notify = good;
+  notify[2] = static_cast<uint8_t>(notify[2] | 4 << 3);
+  CHECK_FALSE(readsAsDecoded(notify, Transport::Udp));
+  auto noOpt = makeQuery({"www.example.test.", RRType::A}, "www.example.test.", 1);
+  auto arcount = noOpt;
+  arcount[11] = 1;  // an additional record that is not there
+  CHECK_FALSE(readsAsDecoded(arcount, Transport::Udp));
+  auto ancount = noOpt;
+  ancount[7] = 1;
+  CHECK_FALSE(readsAsDecoded(ancount, Transport::Udp));
+  auto shortQuestion = noOpt;
+  shortQuestion.pop_back();
+  CHECK_FALSE(readsAsDecoded(shortQuestion, Transport::Udp));
+  auto pointer = noOpt;  // the name's first label turned into a pointer
+  pointer[12] = 0xC0;
+  CHECK_FALSE(readsAsDecoded(pointer, Transport::Udp));
+  auto optOwner = good;  // OPT not owned by the root
+  optOwner.insert(optOwner.end() - 11, {1, 'x'});
+  CHECK_FALSE(readsAsDecoded(optOwner, Transport::Udp));
+}
+
+TEST_CASE("answer cache stage: the pipeline's answers are those of a pipeline without cache", "[unit]") {
+  centrald::SnapshotHolder cachedHolder(build());
+  centrald::SnapshotHolder directHolder(build());
+  centrald::PipelineDeps deps;
+  deps.snapshots = &cachedHolder;
+  auto cached = centrald::buildPipeline(deps, {});
+  deps.snapshots = &directHolder;
+  deps.answerCacheEntries = 0;
+  auto direct = centrald::buildPipeline(deps, {});
+  const auto all = specs();
+  for (int pass = 0; pass < 3; ++pass) {
+    int round = 0;
+    for (const auto& spec : all) {
+      ++round;
+      const auto wire = makeQuery(spec, recase(spec.name, 0x3c3u * static_cast<unsigned>(round + pass)),
+                                  static_cast<uint16_t>(round * 31 + pass));
+      INFO(spec.name << " " << static_cast<int>(spec.type) << " pass " << pass);
+      CHECK(runStage(cached, wire, spec.transport).wire == runStage(direct, wire, spec.transport).wire);
+    }
+  }
 }
