@@ -36,7 +36,7 @@ namespace centrald {
 // A delta is folded into a freshly loaded zone past kMaxDeltaNames names, or past one
 // eighth of the zone's names (but small zones may take kMinDeltaNames): each ADD round
 // rebuilds only the delta, so its size bounds the cost of publishing.
-inline constexpr size_t kMaxDeltaNames = 4096;
+inline constexpr size_t kMaxDeltaNames = 2048;
 inline constexpr size_t kMinDeltaNames = 64;
 
 class ZoneWatcher {
