@@ -313,7 +313,10 @@ def test_add_is_served_at_once_and_a_concurrent_replace_of_the_zone_still_wins(c
     def adder():
         i = 0
         while not stop.is_set():
-            wire = aw.add_request(f"race{i}.example.test.", msg_id=(i % 60000) + 1, count=1)
+            # Given addresses, not the pool's: a fast machine adds more names in this loop
+            # than the test's /24 pool holds (it then answers SERVFAIL, pool exhausted).
+            wire = aw.add_request(f"race{i}.example.test.", msg_id=(i % 60000) + 1,
+                                  ips=[f"198.18.{i // 250 % 256}.{i % 250 + 1}"])
             _, _, rcode, _ = aw.parse_reply(aw.exchange("127.0.0.1", port, wire, tcp=True, timeout=10))
             assert rcode == 0
             added.append(f"race{i}.example.test.")
