@@ -69,6 +69,9 @@ Result<Message> parseMessage(std::span<const uint8_t> wire) {
         if (sections[s] != Section::Additional || sawOpt || !rr->owner.isRoot()) return WireError::BadOpt;
         sawOpt = true;
       }
+      // RFC 8945 §5.1: a TSIG anywhere but last in the additional section is malformed.
+      if (rr->type == RRType::TSIG && (sections[s] != Section::Additional || i + 1 != counts[s]))
+        return WireError::BadTsig;
       out.push_back(std::move(*rr));
     }
   }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "dnswire/message_reader.hpp"
 #include "dnswire/packet_view.hpp"
 #include "dnswire/text.hpp"
 
@@ -251,6 +252,9 @@ TEST_CASE("a TSIG that is not the last additional record makes the message malfo
     REQUIRE_FALSE(view.ok());
     CHECK(view.error().code == make_error_code(WireError::BadTsig));
     CHECK(toRcode(WireError::BadTsig) == Rcode::FormErr);
+    auto message = parseMessage(wire);  // the full parser agrees
+    REQUIRE_FALSE(message.ok());
+    CHECK(message.error().code == make_error_code(WireError::BadTsig));
   }
   SECTION("in the answer section") {
     auto wire = hex(kSignedQuery);
