@@ -151,7 +151,8 @@ TEST_CASE("record vectors: text <-> exact wire bytes", "[vector]") {
   for (const auto& row : rows) {
     INFO(row.file << ":" << row.line << " " << row.text);
     const ResourceRecord rr = parseRecordText(row.text);
-    const bool additional = rr.type == RRType::OPT;
+    // OPT and TSIG belong in the additional section (RFC 6891 §6.1.1, RFC 8945 §5.1).
+    const bool additional = rr.type == RRType::OPT || rr.type == RRType::TSIG;
     const Section section = additional ? Section::Additional : Section::Answer;
 
     // text -> wire, written right after a header as a server would.
