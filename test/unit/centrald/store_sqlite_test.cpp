@@ -10,37 +10,17 @@
 
 #include "centrald/store/schema.hpp"
 #include "centrald/store/store.hpp"
+#include "temp_store.hpp"
 #include "dnswire/rr_table.hpp"
 
 using namespace centrald;
 using dnswire::Name;
 using dnswire::Zone;
 
+using centrald::testing::openStore;
+using centrald::testing::TempDb;
+
 namespace {
-
-class TempDb {
- public:
-  TempDb() {
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() /
-           ("store_test_" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(dir_);
-  }
-  ~TempDb() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string path() const { return (dir_ / "central.db").string(); }
-
- private:
-  std::filesystem::path dir_;
-};
-
-Store openStore(const std::string& path, StoreOptions options = {}) {
-  auto store = Store::open(path, options);
-  if (!store) FAIL(store.error().message());
-  return std::move(*store);
-}
 
 Zone zoneFrom(const std::string& origin, const std::string& body = "") {
   std::string text =

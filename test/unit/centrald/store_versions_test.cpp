@@ -9,36 +9,16 @@
 #include <string>
 
 #include "centrald/store/store.hpp"
+#include "temp_store.hpp"
 
 using namespace centrald;
 using dnswire::Name;
 using dnswire::Zone;
 
+using centrald::testing::openStore;
+using centrald::testing::TempDb;
+
 namespace {
-
-class TempDb {
- public:
-  TempDb() {
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() /
-           ("versions_test_" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(dir_);
-  }
-  ~TempDb() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string path() const { return (dir_ / "central.db").string(); }
-
- private:
-  std::filesystem::path dir_;
-};
-
-Store openStore(const std::string& path, StoreOptions options = {}) {
-  auto store = Store::open(path, options);
-  if (!store) FAIL(store.error().message());
-  return std::move(*store);
-}
 
 Name name(std::string_view text) {
   auto n = Name::fromText(text);

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "centrald/store/store.hpp"
+#include "temp_store.hpp"
 #include "centrald/zone_data.hpp"
 #include "dnswire/rr_table.hpp"
 #include "dnswire/wire_writer.hpp"
@@ -26,31 +27,10 @@ using dnswire::ResourceRecord;
 using dnswire::RRType;
 using dnswire::Zone;
 
+using centrald::testing::openStore;
+using centrald::testing::TempDb;
+
 namespace {
-
-class TempDb {
- public:
-  TempDb() {
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() /
-           ("loader_test_" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(dir_);
-  }
-  ~TempDb() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string path() const { return (dir_ / "central.db").string(); }
-
- private:
-  std::filesystem::path dir_;
-};
-
-Store openStore(const std::string& path) {
-  auto store = Store::open(path);
-  if (!store) FAIL(store.error().message());
-  return std::move(*store);
-}
 
 void rawExec(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
