@@ -16,6 +16,7 @@ using dnswire::Name;
 using dnswire::Zone;
 
 using centrald::testing::openStore;
+using centrald::testing::rawExec;
 using centrald::testing::TempDb;
 
 namespace {
@@ -32,19 +33,6 @@ Zone zoneFrom(const std::string& origin, const std::string& body = "") {
   auto zone = dnswire::parseZoneText(text, origin + "zone");
   if (!zone) FAIL(zone.error().message());
   return *zone;
-}
-
-// A change made by hand with sqlite3, as an operator might.
-void rawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  std::string message = error != nullptr ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  INFO(message);
-  REQUIRE(rc == SQLITE_OK);
 }
 
 ZoneVersion versionOf(Store& store, const std::string& origin) {

@@ -28,21 +28,10 @@ using dnswire::RRType;
 using dnswire::Zone;
 
 using centrald::testing::openStore;
+using centrald::testing::rawExec;
 using centrald::testing::TempDb;
 
 namespace {
-
-void rawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  std::string message = error != nullptr ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  INFO(message);
-  REQUIRE(rc == SQLITE_OK);
-}
 
 Zone parse(const std::string& text) {
   auto zone = dnswire::parseZoneText(text, "loader.zone");
