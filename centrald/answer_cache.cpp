@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "dnswire/message.hpp"
+#include "dnswire/name_words.hpp"
 #include "dnswire/wire_reader.hpp"
 
 namespace centrald {
@@ -19,51 +20,14 @@ enum KeyFlag : uint8_t { kEdns = 1, kDnssecOk = 2, kRd = 4, kCd = 8, kTcp = 16 }
 
 uint16_t readU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
-// ASCII case folding (RFC 4343 §3), eight bytes at a time as in name.cpp; label length
-// octets (< 64) are below 'A' and left alone.
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHighBits = 0x8080808080808080ULL;
-inline uint64_t lowerWord(uint64_t x) {
-  const uint64_t low7 = x & ~kHighBits;
-  const uint64_t atLeastA = low7 + (0x80 - 'A') * kOnes;
-  const uint64_t aboveZ = low7 + (0x80 - 'Z' - 1) * kOnes;
-  return x | ((atLeastA & ~aboveZ & ~x & kHighBits) >> 2);
-}
-inline uint8_t lower(uint8_t b) { return b >= 'A' && b <= 'Z' ? static_cast<uint8_t>(b | 0x20) : b; }
-inline uint64_t load(const uint8_t* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-
-// `name` (any case) equals `lowered` (stored lowercased).
-bool equalsLowered(const uint8_t* name, const uint8_t* lowered, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    if (lowerWord(load(name + i)) != load(lowered + i)) return false;
-  for (; i < n; ++i)
-    if (lower(name[i]) != lowered[i]) return false;
-  return true;
-}
-
-// Over the lowercased name a word at a time, then the rest of the key. (Name::hash() is
-// as good but copies its last word with a variable-length memcpy: twice the cost.)
+// Over the lowercased name a word at a time (as Name::hash), then the rest of the key.
 uint32_t keyHash(const AnswerCache::Question& q) {
   const auto name = q.qname;
-  const size_t n = name.size();
-  uint64_t h = n * 0x9E3779B97F4A7C15ULL;
-  auto mix = [&h](uint64_t w) {
-    h ^= w;
-    h *= 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 32;
-  };
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) mix(lowerWord(load(name.data() + i)));
-  uint64_t tail = 0;
-  for (size_t k = 0; i + k < n; ++k) tail |= static_cast<uint64_t>(lower(name[i + k])) << (8 * k);
-  mix(tail);
-  mix(static_cast<uint64_t>(q.qtype) | static_cast<uint64_t>(q.qclass) << 16 |
-      static_cast<uint64_t>(q.flags) << 32 | static_cast<uint64_t>(q.limit) << 40);
+  uint64_t h = dnswire::words::mixLowered(name.size() * 0x9E3779B97F4A7C15ULL, name.data(), name.size());
+  h ^= static_cast<uint64_t>(q.qtype) | static_cast<uint64_t>(q.qclass) << 16 |
+       static_cast<uint64_t>(q.flags) << 32 | static_cast<uint64_t>(q.limit) << 40;
+  h *= 0xFF51AFD7ED558CCDULL;
+  h ^= h >> 32;
   h *= 0xC4CEB9FE1A85EC53ULL;
   return static_cast<uint32_t>(h ^ h >> 32);
 }
@@ -222,7 +186,7 @@ AnswerCache::Slot* AnswerCache::find(const Question& q, uint32_t hash) {
   for (Slot* slot = pair; slot != pair + 2; ++slot) {
     if (slot->epoch == epoch_ && slot->hash == hash && slot->flags == q.flags && slot->limit == q.limit &&
         slot->qtype == q.qtype && slot->qclass == q.qclass && slot->qnameSize == q.qname.size() &&
-        equalsLowered(q.qname.data(), slot->bytes + kQuestionOffset, q.qname.size()))
+        dnswire::words::equalsLowered(q.qname.data(), slot->bytes + kQuestionOffset, q.qname.size()))
       return slot;
   }
   return nullptr;
@@ -294,8 +258,7 @@ bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, si
   std::memcpy(slot->recordAt, recordAt, sizeof recordAt);
   std::memcpy(slot->bytes, response.data(), response.size());
   // Lowercased for find(); every hit writes its own client's question over it.
-  for (size_t i = kQuestionOffset; i < kQuestionOffset + qname.size(); ++i)
-    slot->bytes[i] = lower(slot->bytes[i]);
+  dnswire::words::lowerInPlace(slot->bytes + kQuestionOffset, qname.size());
   return true;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dnswire/name_words.hpp"
 #include "dnswire/wire_reader.hpp"
 #include "name_decode.hpp"
 
@@ -10,25 +11,6 @@ namespace dnswire {
 namespace {
 
 inline uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c; }
-
-// Eight bytes at a time, lowercased (ASCII A-Z only, like lower()): hashing and comparing
-// names are on every query's path, and byte loops cost several times more.
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHighBits = 0x8080808080808080ULL;
-inline uint64_t lowerWord(uint64_t x) {
-  const uint64_t low7 = x & ~kHighBits;
-  const uint64_t atLeastA = low7 + (0x80 - 'A') * kOnes;        // high bit: byte >= 'A'
-  const uint64_t aboveZ = low7 + (0x80 - 'Z' - 1) * kOnes;      // high bit: byte > 'Z'
-  const uint64_t upper = atLeastA & ~aboveZ & ~x & kHighBits;  // and below 0x80
-  return x | (upper >> 2);                                     // 0x80 >> 2 == 0x20
-}
-// Word `i` of `n` bytes at `p`; the bytes past `n` read as zero.
-inline uint64_t wordAt(const uint8_t* p, size_t i, size_t n) {
-  uint64_t w = 0;
-  const size_t at = i * 8;
-  std::memcpy(&w, p + at, std::min<size_t>(8, n - at));
-  return w;
-}
 
 // Characters that must be escaped in a label so that the text parses back to the same
 // label (RFC 1035 §5.1 plus the master-file specials '@', '$', '(' and ')').
@@ -199,9 +181,7 @@ bool Name::isSubdomainOf(const Name& parent) const {
     pos += 1 + static_cast<size_t>(bytes_[pos]);
   }
   if (size_ - pos != parent.size_) return false;
-  for (size_t i = 0; i < parent.size_; ++i)
-    if (lower(bytes_[pos + i]) != lower(parent.bytes_[i])) return false;
-  return true;
+  return words::equalIgnoringCase(bytes_.data() + pos, parent.bytes_.data(), parent.size_);
 }
 
 Name Name::parent() const {
@@ -242,20 +222,12 @@ Result<Name> Name::concat(const Name& suffix) const {
 Name Name::lowercased() const {
   Name n = *this;
   // Length bytes are <= 63, below 'A', so lowering every byte only touches label data.
-  for (size_t at = 0; at < size_; at += 8) {
-    const uint64_t w = lowerWord(wordAt(bytes_.data(), at / 8, size_));
-    std::memcpy(n.bytes_.data() + at, &w, std::min<size_t>(8, size_ - at));
-  }
+  words::lowerInPlace(n.bytes_.data(), size_);
   return n;
 }
 
 bool Name::operator==(const Name& other) const {
-  if (size_ != other.size_) return false;
-  const size_t words = (size_ + 7) / 8;
-  for (size_t i = 0; i < words; ++i)
-    if (lowerWord(wordAt(bytes_.data(), i, size_)) != lowerWord(wordAt(other.bytes_.data(), i, size_)))
-      return false;
-  return true;
+  return size_ == other.size_ && words::equalIgnoringCase(bytes_.data(), other.bytes_.data(), size_);
 }
 
 int Name::compareCanonical(const Name& other) const {
@@ -292,13 +264,7 @@ int Name::compareCanonical(const Name& other) const {
 size_t Name::hash() const {
   // Over the lowercased bytes, a word at a time: consistent with operator==. The final
   // mix spreads every input bit into the low bits that hash tables mask with.
-  uint64_t h = size_ * 0x9E3779B97F4A7C15ULL;
-  const size_t words = (size_ + 7) / 8;
-  for (size_t i = 0; i < words; ++i) {
-    h ^= lowerWord(wordAt(bytes_.data(), i, size_));
-    h *= 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 32;
-  }
+  uint64_t h = words::mixLowered(size_ * 0x9E3779B97F4A7C15ULL, bytes_.data(), size_);
   h ^= h >> 29;
   h *= 0xC4CEB9FE1A85EC53ULL;
   h ^= h >> 32;

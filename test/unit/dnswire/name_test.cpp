@@ -83,7 +83,8 @@ TEST_CASE("case folding touches ASCII letters only, at every byte position", "[u
     REQUIRE(n.ok());
     return *n;
   };
-  for (size_t prefix = 0; prefix <= 9; ++prefix) {
+  // Sizes 3 to 21: under a word, whole words, and tails that overlap the word before.
+  for (size_t prefix = 0; prefix <= 17; ++prefix) {
     for (int c = 0; c < 256; ++c) {
       const Name name = make(prefix, c);
       const Name flipped = make(prefix, c ^ 0x20);
@@ -94,6 +95,27 @@ TEST_CASE("case folding touches ASCII letters only, at every byte position", "[u
       const auto lowered = lowerName.wire();
       CHECK(static_cast<int>(lowered[lowered.size() - 2]) == refLower(c));
       CHECK(name.lowercased() == name);
+    }
+  }
+}
+
+TEST_CASE("names differing in one byte are unequal wherever that byte is", "[unit]") {
+  // One label of `len` letters: every position, for lengths around each word boundary.
+  for (size_t len = 1; len <= 40; ++len) {
+    std::string label(len, 'a');
+    const Name base = nameOf(label + ".example.");
+    const Name upper = nameOf(std::string(len, 'A') + ".EXAMPLE.");
+    CHECK(base == upper);
+    CHECK(base.hash() == upper.hash());
+    CHECK(base.isSubdomainOf(nameOf("EXAMPLE.")));
+    for (size_t i = 0; i < len; ++i) {
+      std::string other = label;
+      other[i] = 'b';
+      const Name changed = nameOf(other + ".example.");
+      CHECK(changed != base);
+      CHECK(changed.lowercased() != base);
+      CHECK(nameOf("x." + other + ".example.").isSubdomainOf(changed));
+      CHECK_FALSE(nameOf("x." + other + ".example.").isSubdomainOf(base));
     }
   }
 }
