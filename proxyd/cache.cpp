@@ -21,7 +21,7 @@ Cache::Cache(size_t capacity, const Clock& clock) : clock_(clock), capacity_(std
 }
 
 Cache::Hit Cache::find(const CacheKey& key) {
-  Shard& shard = shardFor(key.qname);
+  Shard& shard = shardFor(key.nameHash);
   const auto now = clock_.now();
   std::lock_guard lock(shard.mutex);
   auto it = shard.map.find(key);
@@ -37,7 +37,7 @@ Cache::Hit Cache::find(const CacheKey& key) {
 
 void Cache::insert(const CacheKey& key, std::shared_ptr<const CacheEntry> entry) {
   if (!entry) return;
-  Shard& shard = shardFor(key.qname);
+  Shard& shard = shardFor(key.nameHash);
   std::lock_guard lock(shard.mutex);
   auto it = shard.map.find(key);
   if (it != shard.map.end()) {
@@ -58,7 +58,7 @@ void Cache::insert(const CacheKey& key, std::shared_ptr<const CacheEntry> entry)
 }
 
 size_t Cache::eraseName(const dnswire::Name& name) {
-  Shard& shard = shardFor(name);
+  Shard& shard = shardFor(name.hash());
   std::lock_guard lock(shard.mutex);
   size_t erased = 0;
   for (auto it = shard.map.begin(); it != shard.map.end();) {

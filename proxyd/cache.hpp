@@ -31,10 +31,11 @@ struct CacheKey {
   dnswire::RRType qtype = dnswire::RRType::A;
   dnswire::RRClass qclass = dnswire::RRClass::IN;
   bool dnssecOk = false;
+  size_t nameHash = 0;  // qname.hash(), computed once: it picks the shard and the bucket
 
   static CacheKey make(const dnswire::Name& qname, dnswire::RRType qtype, dnswire::RRClass qclass,
                        bool dnssecOk) {
-    return {qname.lowercased(), qtype, qclass, dnssecOk};
+    return {qname.lowercased(), qtype, qclass, dnssecOk, qname.hash()};
   }
   bool operator==(const CacheKey& other) const {
     return qtype == other.qtype && qclass == other.qclass && dnssecOk == other.dnssecOk &&
@@ -44,7 +45,7 @@ struct CacheKey {
 
 struct CacheKeyHash {
   size_t operator()(const CacheKey& key) const {
-    size_t h = key.qname.hash();
+    size_t h = key.nameHash;
     h ^= (static_cast<size_t>(key.qtype) << 1) ^ (static_cast<size_t>(key.qclass) << 17) ^
          (key.dnssecOk ? 0x9e3779b97f4a7c15ULL : 0);
     return h * 0x100000001b3ULL;
@@ -86,7 +87,7 @@ class Cache {
     size_t capacity = 1;
     uint64_t evictions = 0;
   };
-  Shard& shardFor(const dnswire::Name& qname) { return *shards_[qname.hash() % shards_.size()]; }
+  Shard& shardFor(size_t nameHash) { return *shards_[nameHash % shards_.size()]; }
 
   const Clock& clock_;
   size_t capacity_;
