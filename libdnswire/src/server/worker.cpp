@@ -305,20 +305,17 @@ void Worker::onUdpReadable(size_t listener) {
   const bool wildcard = wildcard_[listener];
   const SocketAddress& listenAddress = sockets_[listener].address;
   for (int round = 0; round < kUdpBatchesPerEvent; ++round) {
-    for (size_t i = 0; i < batch_; ++i) {
-      recvIov_[i].iov_base = recvBuffer_.data() + i * kMaxUdpRequest;
-      recvIov_[i].iov_len = kMaxUdpRequest;
-      std::memset(&recvMsgs_[i], 0, sizeof(mmsghdr));
-      recvMsgs_[i].msg_hdr.msg_iov = &recvIov_[i];
-      recvMsgs_[i].msg_hdr.msg_iovlen = 1;
-      recvMsgs_[i].msg_hdr.msg_name = &recvAddrs_[i];
-      recvMsgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      if (wildcard) {
-        recvMsgs_[i].msg_hdr.msg_control = recvControl_[i].data;
-        recvMsgs_[i].msg_hdr.msg_controllen = sizeof recvControl_[i].data;
-      }
+    // Re-arm only the entries the kernel wrote last time: at low rates a round receives one
+    // datagram, and resetting all `batch_` headers cost more than answering it.
+    size_t armFrom = recvWritten_;
+    if (recvArmedWildcard_ != static_cast<int>(wildcard)) {
+      armFrom = batch_;
+      recvArmedWildcard_ = static_cast<int>(wildcard);
     }
+    for (size_t i = 0; i < armFrom; ++i) armReceive(i, wildcard);
     int n = ::recvmmsg(fd, recvMsgs_.data(), static_cast<unsigned>(batch_), MSG_DONTWAIT, nullptr);
+    // After an error the first header may have been written too.
+    recvWritten_ = n > 0 ? static_cast<size_t>(n) : 1;
     if (n <= 0) return;  // EAGAIN (drained) or a transient error: wait for the next event
 
     size_t toSend = 0;
@@ -350,6 +347,20 @@ void Worker::onUdpReadable(size_t listener) {
     }
     sendUdpBatch(listener, toSend);
     if (static_cast<size_t>(n) < batch_) return;  // socket drained
+  }
+}
+
+void Worker::armReceive(size_t i, bool wildcard) {
+  recvIov_[i].iov_base = recvBuffer_.data() + i * kMaxUdpRequest;
+  recvIov_[i].iov_len = kMaxUdpRequest;
+  std::memset(&recvMsgs_[i], 0, sizeof(mmsghdr));
+  recvMsgs_[i].msg_hdr.msg_iov = &recvIov_[i];
+  recvMsgs_[i].msg_hdr.msg_iovlen = 1;
+  recvMsgs_[i].msg_hdr.msg_name = &recvAddrs_[i];
+  recvMsgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+  if (wildcard) {
+    recvMsgs_[i].msg_hdr.msg_control = recvControl_[i].data;
+    recvMsgs_[i].msg_hdr.msg_controllen = sizeof recvControl_[i].data;
   }
 }
 

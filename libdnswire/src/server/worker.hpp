@@ -86,6 +86,7 @@ class Worker final : public ContextOwner {
   bool udpResponseAcceptable(const QueryContext& ctx);
 
   void onUdpReadable(size_t listener);
+  void armReceive(size_t i, bool wildcard);
   void sendUdpBatch(size_t listener, size_t count);
 
   void onAccept(size_t listener);
@@ -123,6 +124,10 @@ class Worker final : public ContextOwner {
   std::vector<iovec> recvIov_;
   std::vector<sockaddr_storage> recvAddrs_;
   std::vector<PktinfoBuffer> recvControl_;  // used on wildcard listeners only
+  // recvMsgs_[0, recvWritten_) may hold what the last recvmmsg wrote; the rest are armed
+  // for a listener whose wildcard flag is recvArmedWildcard_ (-1: none armed yet).
+  size_t recvWritten_ = 0;
+  int recvArmedWildcard_ = -1;
   std::vector<PktinfoBuffer> sendControl_;
   std::vector<bool> wildcard_;  // per listener
   std::vector<mmsghdr> sendMsgs_;
