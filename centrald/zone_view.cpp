@@ -1,8 +1,11 @@
 #include "centrald/zone_view.hpp"
 
+#include <optional>
 #include <utility>
 
-#include "dnswire/zonefile.hpp"
+#include "centrald/zone_builder.hpp"
+#include "dnswire/rr_table.hpp"
+#include "dnswire/wire_writer.hpp"
 
 namespace centrald {
 
@@ -12,16 +15,26 @@ using dnswire::RRType;
 
 namespace {
 
-// The records of `node` back from their wire form: TYPE CLASS TTL RDLENGTH RDATA.
-bool decodeNode(const Name& owner, const Node& node, std::vector<ResourceRecord>& out) {
+// Feeds the records of `node` to `builder` in their stored wire form (TYPE CLASS TTL
+// RDLENGTH RDATA): nothing is decoded. With `serial`, the SOA's SERIAL is replaced; it is
+// the third field from the end's end, before REFRESH RETRY EXPIRE MINIMUM (RFC 1035
+// §3.3.13). False when a stored record does not go back in (it went in once: a bug).
+bool addNode(ZoneBuilder& builder, const Name& owner, const Node& node, std::optional<uint32_t> serial,
+             std::vector<uint8_t>& scratch) {
   for (const auto& set : node.rrsets) {
     for (size_t i = 0; i < set.size(); ++i) {
       auto wire = set.recordWire(i);
       if (wire.size() < 10) return false;
       const auto cls = static_cast<dnswire::RRClass>((wire[2] << 8) | wire[3]);
-      auto data = dnswire::rdataFromWire(set.type, wire.subspan(10));
-      if (!data) return false;
-      out.push_back(ResourceRecord{owner, set.type, cls, set.ttl, std::move(*data)});
+      std::span<const uint8_t> rdata = wire.subspan(10);
+      if (serial && set.type == RRType::SOA) {
+        if (rdata.size() < 22) return false;  // two names of at least one byte, five fields
+        scratch.assign(rdata.begin(), rdata.end());
+        const size_t at = scratch.size() - 20;
+        for (size_t b = 0; b < 4; ++b) scratch[at + b] = static_cast<uint8_t>(*serial >> (24 - 8 * b));
+        rdata = scratch;
+      }
+      if (!builder.add(owner, set.type, cls, set.ttl, rdata)) return false;
     }
   }
   return true;
@@ -49,21 +62,34 @@ std::shared_ptr<const ZoneView> ZoneView::overlay(const ZoneView& previous,
                                                   const std::vector<ResourceRecord>& added, uint32_t serial) {
   const ZoneData& base = *previous.base_;
   if (base.apex == nullptr) return nullptr;
-  // The apex in full (its SOA with the new serial, RFC 1996 §2), then every added record.
-  dnswire::Zone zone;
-  zone.origin = base.origin;
-  const Node& apexNode = previous.delta_ ? *previous.delta_->apex : *base.apex;
-  if (!decodeNode(previous.nodeName(apexNode), apexNode, zone.records)) return nullptr;
-  const size_t apexRecords = zone.records.size();
-  for (auto& rr : zone.records)
-    if (auto* soaData = std::get_if<dnswire::Soa>(&rr.data); soaData != nullptr && rr.type == RRType::SOA)
-      soaData->serial = serial;
-  auto all = std::make_shared<std::vector<ResourceRecord>>();
-  if (previous.added_) *all = *previous.added_;
-  all->insert(all->end(), added.begin(), added.end());
-  zone.records.insert(zone.records.end(), all->begin(), all->end());
+  ZoneBuilder builder(base.origin);
+  std::vector<uint8_t> scratch;
+  // The apex in full with the new serial (RFC 1996 §2), then the names added before, from
+  // the previous delta's wire records (its empty non-terminals come back by themselves).
+  const ZoneData* front = previous.delta_ ? previous.delta_.get() : &base;
+  if (!addNode(builder, front->nodeName(*front->apex), *front->apex, serial, scratch)) return nullptr;
+  const size_t apexRecords = [&] {
+    size_t n = 0;
+    for (const auto& set : front->apex->rrsets) n += set.size();
+    return n;
+  }();
+  if (previous.delta_) {
+    for (const auto& node : previous.delta_->nodes()) {
+      if (&node == previous.delta_->apex || node.rrsets.empty()) continue;
+      if (!addNode(builder, previous.delta_->nodeName(node), node, std::nullopt, scratch)) return nullptr;
+    }
+  }
+  // This round's records, encoded as ZoneData::build does.
+  scratch.resize(dnswire::kMaxMessageSize);
+  for (const auto& rr : added) {
+    if (rr.type == RRType::OPT || rr.type == RRType::TSIG) continue;  // never zone data
+    dnswire::WireWriter writer(scratch);
+    if (!dnswire::typeInfo(rr.type).encode(rr.data, writer, nullptr)) continue;  // cannot fit 64 KiB
+    if (writer.size() > 0xffff) continue;
+    (void)builder.add(rr.owner, rr.type, rr.cls, rr.ttl, writer.written());  // what fails is left out
+  }
 
-  auto delta = ZoneData::build(zone);
+  auto delta = builder.finish();
   if (delta == nullptr) return nullptr;
   // Rotation goes on where it was: the base's counters, then the previous delta's (newer
   // for the apex and for the names added before).
@@ -73,7 +99,6 @@ std::shared_ptr<const ZoneView> ZoneView::overlay(const ZoneView& previous,
   std::shared_ptr<ZoneView> view(new ZoneView());
   view->base_ = previous.base_;
   view->delta_ = std::move(delta);
-  view->added_ = std::move(all);
   view->apexRecords_ = apexRecords;
   view->addedNames_ = view->delta_->nodeCount() - 1;
   view->setFrom(*view->delta_);

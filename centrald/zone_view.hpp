@@ -57,9 +57,9 @@ class ZoneView {
 
   std::shared_ptr<const ZoneData> base_;
   std::shared_ptr<const ZoneData> delta_;
-  // Every record added since the base, in order: the next overlay rebuilds the delta
-  // from them (the delta is small; the base is never copied).
-  std::shared_ptr<const std::vector<dnswire::ResourceRecord>> added_;
+  // What ADD added since the base lives only in the delta, as wire records: the next
+  // overlay rebuilds the delta from them (the base is never copied). A copy as
+  // ResourceRecords would cost ~800 bytes a record (two 256-byte Names in each RDATA).
   size_t addedNames_ = 0;
   size_t apexRecords_ = 0;  // the apex's records, counted in both base and delta
 };

@@ -60,25 +60,15 @@ std::vector<uint8_t> AddEngine::errorResponse(const dnswire::Header& header,
 
 std::optional<std::vector<uint8_t>> AddEngine::findReplay(const AddItem& item, int64_t now,
                                                           std::optional<Failure>& failure) {
-  const std::string key = item.clientKey + "/" + dnswire::toHex(item.digest);
-  if (auto it = replay_.find(key); it != replay_.end() && it->second.created >= now - kReplayWindowSeconds)
-    return it->second.response;
-  // The table also holds answers given before a restart, and those of this batch.
+  // The table holds the answers given before a restart and those of this batch; a new
+  // request pays this indexed lookup anyway (UNIQUE(client_key, request_hash)), so a copy
+  // in memory would only cost memory.
   auto stored = store_.findAddResponse(item.clientKey, item.digest, now - kReplayWindowSeconds);
   if (!stored) {
     failure = Failure{"replay lookup: " + stored.error().message()};
     return std::nullopt;
   }
   return *stored;
-}
-
-void AddEngine::remember(const std::string& key, const std::vector<uint8_t>& response, int64_t now) {
-  if (replay_.size() >= kMaxReplayEntries && !replayOrder_.empty()) {
-    replay_.erase(replayOrder_.front().second);
-    replayOrder_.pop_front();
-  }
-  replay_[key] = ReplayEntry{response, now};
-  replayOrder_.emplace_back(now, key);
 }
 
 std::variant<AddOutcome, AddEngine::Failure> AddEngine::applyOne(const AddItem& item) {
@@ -310,18 +300,7 @@ std::vector<AddOutcome> AddEngine::applyBatch(std::vector<AddItem>& items, bool&
     if (!outcome.logLine.empty()) log(std::exchange(outcome.logLine, {}));
   if (changes != nullptr) *changes = std::move(changes_);
   changes_.clear();
-  if (now - lastPrune_ >= kReplayWindowSeconds) {
-    lastPrune_ = now;
-    while (!replayOrder_.empty() && replayOrder_.front().first < now - kReplayWindowSeconds) {
-      auto it = replay_.find(replayOrder_.front().second);
-      if (it != replay_.end() && it->second.created == replayOrder_.front().first) replay_.erase(it);
-      replayOrder_.pop_front();
-    }
-  }
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (!outcomes[i].replayed)
-      remember(items[i].clientKey + "/" + dnswire::toHex(items[i].digest), outcomes[i].response, now);
-  }
+  if (now - lastPrune_ >= kReplayWindowSeconds) lastPrune_ = now;
   return outcomes;
 }
 

@@ -7,8 +7,8 @@
 // are visible to later ones):
 //   1. replay: the same client key (source address + ID) and request digest answered
 //      within kReplayWindow gets that answer again, byte for byte, and nothing is applied
-//      (kept in a bounded in-memory map and in the store's add_requests table, so a
-//      restart does not forget);
+//      (kept in the store's add_requests table only, pruned after the window: a restart
+//      does not forget, and no copy in memory grows with the ADD rate);
 //   2. YXDOMAIN when NAME or an alias owns any record already; nothing changes;
 //   3. FORMERR when an alias lies in no zone centrald holds (nor below a new zone NAME);
 //   4. placeholders: addresses from the pool (never handed out twice, restarts included:
@@ -24,11 +24,9 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "centrald/store/store.hpp"
@@ -41,7 +39,6 @@
 namespace centrald {
 
 inline constexpr int64_t kReplayWindowSeconds = 60;  // SPEC: "within a minute"
-inline constexpr size_t kMaxReplayEntries = 100'000;
 
 struct AddOptions {
   std::optional<dnswire::server::Cidr> pool;  // where placeholders' addresses come from
@@ -111,16 +108,11 @@ class AddEngine {
   struct Failure {  // a batch-wide database failure
     std::string reason;
   };
-  struct ReplayEntry {
-    std::vector<uint8_t> response;
-    int64_t created = 0;
-  };
 
   // Applies one item inside the open transaction. Returns the outcome, or a Failure.
   std::variant<AddOutcome, Failure> applyOne(const AddItem& item);
   std::optional<std::vector<uint8_t>> findReplay(const AddItem& item, int64_t now,
                                                  std::optional<Failure>& failure);
-  void remember(const std::string& key, const std::vector<uint8_t>& response, int64_t now);
   void log(const std::string& line) const;
   // The batch's change record of `origin`, started with the zone's version before the
   // batch first touches it.
@@ -130,9 +122,7 @@ class AddEngine {
   AddOptions options_;
   const dnswire::server::Clock& clock_;
   LogFn log_;
-  std::unordered_map<std::string, ReplayEntry> replay_;      // clientKey + digest
-  std::deque<std::pair<int64_t, std::string>> replayOrder_;  // oldest first, for pruning
-  int64_t lastPrune_ = 0;
+  int64_t lastPrune_ = 0;            // of add_requests
   std::vector<ZoneChange> changes_;  // of the batch being applied
 };
 

@@ -1,5 +1,7 @@
 #include "centrald/add/add_engine.hpp"
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
@@ -98,6 +100,19 @@ uint32_t serialOf(Store& store, const char* zone) {
   return std::get<dnswire::Soa>(exported->records.front().data).serial;
 }
 
+// Rows of the replay table, read through a connection of its own.
+int64_t addRequestRows(const TempDb& db) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.path.string().c_str(), &raw) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(raw, "SELECT count(*) FROM add_requests", -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const int64_t rows = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  return rows;
+}
+
 }  // namespace
 
 TEST_CASE("ADD into a held zone stores the records and bumps the serial", "[unit]") {
@@ -192,6 +207,25 @@ TEST_CASE("a retransmission within a minute gets the first answer, even after a 
   auto late = apply(restarted, {item("r.example.test.", 7, 1)});
   CHECK_FALSE(late[0].replayed);
   CHECK(late[0].rcode == Rcode::YXDomain);
+}
+
+TEST_CASE("the replay table keeps about a minute of answers, whatever the ADD rate", "[unit]") {
+  // The answers to replay live in add_requests only: a steady stream of ADDs must not
+  // grow it (nor centrald's memory) past the window.
+  TempDb db;
+  dnswire::server::ManualClock clock;
+  AddEngine engine(db.open(), poolOptions("10.0.0.0/24"), clock);
+  for (uint16_t id = 1; id <= 40; ++id) {
+    auto outcomes = apply(engine, {item("s" + std::to_string(id) + ".example.test.", id, 1)});
+    REQUIRE(outcomes[0].rcode == Rcode::NoError);
+    clock.advance(std::chrono::seconds(5));  // 40 ADDs over 200 s
+  }
+  // Pruned once a window: between one and two windows of answers (12 to 24 at this rate).
+  CHECK(addRequestRows(db) <= 24);
+  CHECK(addRequestRows(db) >= 12);
+  clock.advance(std::chrono::seconds(kReplayWindowSeconds + 1));
+  REQUIRE(apply(engine, {item("last.example.test.", 99, 1)})[0].rcode == Rcode::NoError);
+  CHECK(addRequestRows(db) == 1);  // every older answer is past the window
 }
 
 TEST_CASE("pool exhausted is SERVFAIL, no pool for the family is REFUSED", "[unit]") {
