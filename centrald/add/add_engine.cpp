@@ -34,7 +34,10 @@ std::string recordsText(const std::vector<ResourceRecord>& records) {
 }  // namespace
 
 AddEngine::AddEngine(Store store, AddOptions options, const dnswire::server::Clock& clock, LogFn log)
-    : store_(std::move(store)), options_(std::move(options)), clock_(clock), log_(std::move(log)) {}
+    : store_(std::move(store)), options_(std::move(options)), clock_(clock), log_(std::move(log)) {
+  // Only a memory bound: the default cache works too, so a failure is not worth failing for.
+  (void)store_.limitPageCache(kWriterPageCacheKiB);
+}
 
 void AddEngine::log(const std::string& line) const {
   if (log_) log_(line);

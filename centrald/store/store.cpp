@@ -419,6 +419,19 @@ Result<uint64_t> Store::dataVersion() {
   return static_cast<uint64_t>(*v) + impl_->ownCommits;
 }
 
+Result<void> Store::limitPageCache(size_t kib) {
+  const std::string pragma = "PRAGMA cache_size = -" + std::to_string(kib);
+  return impl_->exec(pragma.c_str(), "set cache_size");
+}
+
+size_t Store::pageCacheBytes() const {
+  int current = 0;
+  int highwater = 0;
+  if (sqlite3_db_status(impl_->db, SQLITE_DBSTATUS_CACHE_USED, &current, &highwater, 0) != SQLITE_OK)
+    return 0;
+  return static_cast<size_t>(current);
+}
+
 Result<std::vector<Zone>> Store::loadZones() {
   ReadScope scope(*impl_);
   auto begun = scope.begin();

@@ -107,6 +107,14 @@ class Store {
   dnswire::Result<uint64_t> dataVersion();
   int schemaVersion() const;
 
+  // Caps this connection's page cache at `kib` KiB (PRAGMA cache_size = -kib). SQLite's
+  // default, 2,000 KiB, is reached by any connection in the end: pages read or written
+  // stay cached until the cap, so one that writes a little at a time (the ADD writer)
+  // grows towards it for hours.
+  dnswire::Result<void> limitPageCache(size_t kib);
+  // What this connection's page cache holds now, in bytes (SQLITE_DBSTATUS_CACHE_USED).
+  size_t pageCacheBytes() const;
+
   // Stores `zones` in one transaction: all or nothing. A zone already stored is an error
   // (ZoneExists) unless `replace`, which deletes its old records first.
   dnswire::Result<void> importZones(std::span<const dnswire::Zone> zones, bool replace);
