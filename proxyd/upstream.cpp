@@ -2,6 +2,7 @@
 
 #include <ares.h>
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,8 @@ UpstreamError fromAresStatus(int status) {
 }
 
 std::once_flag aresInitOnce;
+
+constexpr std::chrono::milliseconds kMinTimerDelay{5};
 
 // c-ares takes "host:port" for v4 and "[v6]:port" for v6: SocketAddress::toString() form.
 std::string serverCsv(const std::vector<dnswire::server::SocketAddress>& servers) {
@@ -149,25 +152,26 @@ struct Upstream::Impl {
     self->watched[fd] = interest;
   }
 
-  void process(ares_socket_t readFd, ares_socket_t writeFd) {
-    ares_process_fd(channel, readFd, writeFd);
-    rearm();
-  }
+  void process(ares_socket_t readFd, ares_socket_t writeFd) { ares_process_fd(channel, readFd, writeFd); }
 
-  // One timer at c-ares's next deadline (retransmission or timeout).
-  void rearm() {
-    if (destroying) return;
-    if (timer != dnswire::server::EventLoop::kNoTimer) {
-      loop.cancelTimer(timer);
-      timer = dnswire::server::EventLoop::kNoTimer;
-    }
-    if (inFlight == 0) return;
+  // One timer at c-ares's next deadline (retransmission or timeout). c-ares 1.18's
+  // ares_timeout() walks every query in flight, so it is asked only when no timer is
+  // armed and when the timer fires, not after every packet (which made the miss path
+  // quadratic: at 6,000 misses/s proxyd fell seconds behind). Skipping it on a send is
+  // exact: every query has the same timeout, so a new one is never due before the armed
+  // timer; an answer only removes deadlines, and an early wake-up just asks again.
+  void armTimer() {
+    if (destroying || inFlight == 0 || timer != dnswire::server::EventLoop::kNoTimer) return;
     timeval tv{};
     if (ares_timeout(channel, nullptr, &tv) == nullptr) return;
-    const auto delay = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+    // At least kMinTimerDelay apart, so that queries sent a little apart cost one walk
+    // of the list per few milliseconds, not one each.
+    const auto delay = std::max<std::chrono::nanoseconds>(
+        std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec), kMinTimerDelay);
     timer = loop.addTimer(delay, [this] {
       timer = dnswire::server::EventLoop::kNoTimer;
       process(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+      armTimer();
     });
   }
 
@@ -198,7 +202,7 @@ void Upstream::send(std::span<const uint8_t> query, Callback callback) {
   ++impl_->inFlight;
   auto* request = new Impl::Request{impl_.get(), std::move(callback)};
   ares_send(impl_->channel, query.data(), static_cast<int>(query.size()), &Impl::done, request);
-  impl_->rearm();
+  impl_->armTimer();
 }
 
 bool Upstream::hasServers() const { return !impl_->options.servers.empty(); }
