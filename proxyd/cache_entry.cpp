@@ -171,8 +171,9 @@ BuiltEntry buildEntry(const Message& response, const dnswire::Question& question
   built.cacheable =
       (noerror || nxdomain) && !response.header.tc && (!negative || soa != nullptr) && !built.chainIncomplete;
 
-  // Encode.
-  std::vector<uint8_t> buffer(dnswire::kMaxMessageSize);
+  // Encode, into a buffer kept per thread: a fresh zeroed 64 KB vector per answer from
+  // upstream cost a fifth of proxyd's time on the miss path (memset and page faults).
+  thread_local std::vector<uint8_t> buffer(dnswire::kMaxMessageSize);
   dnswire::MessageWriter writer(buffer, buffer.size());
   dnswire::Header header;
   header.qr = true;
