@@ -138,10 +138,14 @@ int main(int argc, char** argv) {
     addService.start();
     if (auto started = dnsServer.start(); !started) return fail(started.error().message());
 
-    // The runtime logs the addresses it listens on; this line says what is served.
-    const auto snapshot = snapshots.current();
-    server::logInfo("serving {} zones ({} records) from {}", snapshot->zoneCount(), snapshot->recordCount(),
-                    config->db);
+    // The runtime logs the addresses it listens on; this line says what is served. The
+    // snapshot is not kept: held here, the zones as loaded at start would stay in memory
+    // for good once the first reload or ADD fold-in replaced them.
+    {
+      const auto snapshot = snapshots.current();
+      server::logInfo("serving {} zones ({} records) from {}", snapshot->zoneCount(), snapshot->recordCount(),
+                      config->db);
+    }
 
     watcher.start();
     const int signal = dnsServer.run();
