@@ -623,7 +623,9 @@ class Bench:
         res = {"server": srv.name, "role": srv.role}
         try:
             if srv.role != "ceiling" and srv.warm_passes:
-                self.warm(srv, data)
+                first = self.warm(srv, data)
+                if srv.role == "cache":
+                    res["miss_qps"] = first
             runs = []
             for i in range(a.runs):
                 r = {}
@@ -657,14 +659,19 @@ class Bench:
 
     def warm(self, srv, data):
         """Every distinct query of the file, closed loop with a small window so that a slow miss
-        path is not flooded; passes repeat (up to 4) until one has no timeout."""
+        path is not flooded; passes repeat (up to 4) until one has no timeout. Returns the
+        first pass's answers per second: on a fresh cache, each of them a miss."""
+        first = None
         for i in range(max(srv.warm_passes, 4)):
             w = self.loadgen(srv.addr, srv.port, data["warm"], 300, count=data["warm_count"],
                              inflight=self.args.fill_window, timeout=2)
-            log(f"  warm pass {i + 1}: {int(w['answered'])}/{int(w['sent'])} answered")
+            log(f"  warm pass {i + 1}: {int(w['answered'])}/{int(w['sent'])} answered, {w['qps']:.0f} q/s")
+            if first is None:
+                first = w["qps"]
             if i + 1 >= srv.warm_passes and not w["timeouts"]:
-                return
+                return first
         log(f"  warning: {srv.name}'s cache is not fully warm")
+        return first
 
     def backend(self, kind, data):
         """An NSD or centrald that a caching server forwards to, on the load CPU so that CPU 1
@@ -906,7 +913,7 @@ def print_table(results, add, add_note, args):
     ref = {r["server"]: r.get("sat_qps") for r in results if "skipped" not in r}
     nsd, unb, ceil = ref.get("NSD"), ref.get("Unbound"), ref.get("echo (ceiling)")
     cols = ["server", "role", "dnsperf q/s", "loss %", "CPU µs/q", "sat q/s", "srv CPU %", "q/CPU-s", "×NSD", "×Unbound",
-            "×ceiling", f"lat@{args.latency_rate // 1000}k avg µs", "p50 µs", "p99 µs", "lat loss %"]
+            "×ceiling", f"lat@{args.latency_rate // 1000}k avg µs", "p50 µs", "p99 µs", "lat loss %", "miss q/s"]
     rows = []
     for r in results:
         if "skipped" in r:
@@ -921,7 +928,7 @@ def print_table(results, add, add_note, args):
                      fmt(r.get("us_per_query"), "{:.1f}"), fmt(sat), fmt(r.get("sat_cpu")),
                      fmt(r.get("sat_per_cpu")), ratio(nsd), ratio(unb),
                      ratio(ceil), fmt(r.get("lat_avg")), fmt(r.get("lat_p50")), fmt(r.get("lat_p99")),
-                     fmt(r.get("lat_loss"), "{:.2f}")])
+                     fmt(r.get("lat_loss"), "{:.2f}"), fmt(r.get("miss_qps"))])
     widths = [max(len(c), *(len(row[i]) for row in rows if len(row) == len(cols))) for i, c in enumerate(cols)]
 
     def line(cells):
