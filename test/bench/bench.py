@@ -714,9 +714,9 @@ class Bench:
                     samples[id(res)].append(r)
                     log(f"  latency round {i + 1}/{a.latency_rounds}, {srv.name}: " +
                         " ".join(f"{k}={v:.1f}" for k, v in r.items()))
-                    # A server slower than the rate still has a backlog: let it drain before
-                    # the next one is measured on the same CPU.
-                    time.sleep(0.5)
+                    # A server slower than the rate (it lost queries) still has a backlog: let
+                    # it drain before the next one is measured on the same CPU.
+                    time.sleep(1.0 if lat["timeouts"] else 0.1)
             for _, res, _ in running:
                 runs = samples[id(res)]
                 for k in runs[0]:
@@ -1010,7 +1010,7 @@ def main():
     p.add_argument("--runs", type=int, default=3, help="runs per figure; the median is shown (default 3)")
     p.add_argument("--dnsperf-secs", type=int, default=5)
     p.add_argument("--sat-secs", type=int, default=4)
-    p.add_argument("--latency-secs", type=int, default=3)
+    p.add_argument("--latency-secs", type=int, default=2, help="each latency load (default 2)")
     p.add_argument("--latency-rate", type=int, default=20000)
     p.add_argument("--latency-rounds", type=int, default=5,
                    help="rounds over all servers for the latency columns; the median is shown (default 5)")
