@@ -11,26 +11,24 @@
 #include "centrald/zone_builder.hpp"
 
 namespace centrald {
-namespace {
-
 using dnswire::Error;
 using dnswire::Name;
 using dnswire::Result;
 
-// Past this many records a build leaves freed memory worth returning behind: its scratch
-// arrays, and the zone data that earlier reloads replaced (an ADD fold-in reloads its
-// zone every 2,048 added names at most, each time a little larger).
-constexpr size_t kTrimAfterRecords = 4096;
-
-// glibc keeps freed heap pages resident until asked: the start's big load raises its
-// trim threshold to tens of MiB for good, so a 1M-record zone would otherwise cost its
-// peak, not its size, and each fold-in would leave the zone it replaced in RSS. Trimming
-// walks the free chunks, a few ms on a heap of 30 MiB, far less than the load itself.
+// Past kTrimAfterRecords a build leaves freed memory worth returning behind: its scratch
+// arrays, and the zone data that earlier reloads replaced (an ADD fold-in reloads its zone
+// every 2,048 added names at most, each time a little larger). glibc keeps freed heap
+// pages resident until asked: the start's big load raises its trim threshold to tens of
+// MiB for good, so a 1M-record zone would otherwise cost its peak, not its size, and each
+// fold-in would leave the zone it replaced in RSS. Trimming walks the free chunks: a few
+// ms on a heap of 30 MiB, far less than the load itself.
 void releaseFreedMemory() {
 #if defined(__GLIBC__)
   malloc_trim(0);
 #endif
 }
+
+namespace {
 
 // Rows into builders, one per zone: checks each row as it comes and names the row that
 // is wrong (BadData), so that a corrupt database is reported, never served or crashed on.

@@ -3,6 +3,7 @@
 // The watcher and the ADD path call these; how the records travel from SQLite into the
 // zone's arrays is this file's business alone.
 
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -18,5 +19,13 @@ dnswire::Result<std::shared_ptr<ZoneData>> loadZoneData(Store& store, const dnsw
 
 // Every stored zone, built, in one read transaction; zones without an SOA are left out.
 dnswire::Result<std::vector<std::shared_ptr<ZoneData>>> loadAllZoneData(Store& store);
+
+// Loads of this many records or more return the freed heap memory to the system (see
+// releaseFreedMemory), and so should whoever frees a zone this big.
+inline constexpr size_t kTrimAfterRecords = 4096;
+
+// Returns freed heap pages to the system (glibc's malloc_trim; nothing elsewhere). A few
+// ms on a heap of tens of MiB: never on a worker thread.
+void releaseFreedMemory();
 
 }  // namespace centrald

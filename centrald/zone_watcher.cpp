@@ -86,6 +86,7 @@ dnswire::Result<void> ZoneWatcher::refreshLocked(bool& changed) {
       removed.push_back(version.name);
       continue;
     }
+    if ((*data)->recordCount() >= kTrimAfterRecords) trimOwed_ = true;
     replaced.push_back(freshView(std::move(*data), current->zone(version.name).get()));
   }
   for (auto it = known_.begin(); it != known_.end();) {
@@ -154,6 +155,7 @@ dnswire::Result<void> ZoneWatcher::publishChanges(const std::vector<ZoneChange>&
         continue;
       }
       if (*data == nullptr) continue;
+      if ((*data)->recordCount() >= kTrimAfterRecords) trimOwed_ = true;
       published = freshView(std::move(*data), view.get());
     }
     known_[change.origin] = Known{change.zoneId, change.generationAfter};
@@ -199,6 +201,7 @@ void ZoneWatcher::run() {
       if (stopCv_.wait_for(lock, interval_, [this] { return stopping_; })) return;
     }
     try {
+      if (trimOwed_.exchange(false)) releaseFreedMemory();
       std::unique_lock lock(mutex_);
       auto version = source_.dataVersion();
       if (!version) {

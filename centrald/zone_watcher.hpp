@@ -104,6 +104,9 @@ class ZoneWatcher {
   std::unordered_map<dnswire::Name, Known, dnswire::NameHash> known_;
   uint64_t zonesLoaded_ = 0;
   std::atomic<int> writesPending_{0};
+  // A big zone was reloaded: the one it replaced is freed once the workers have moved to
+  // the new snapshot (at their next query), and the next poll tick returns its pages.
+  std::atomic<bool> trimOwed_{false};
 
   std::mutex stopMutex_;
   std::condition_variable stopCv_;
