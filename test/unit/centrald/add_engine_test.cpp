@@ -235,7 +235,7 @@ TEST_CASE("the write connection's page cache stays under its cap however many AD
   dnswire::server::ManualClock clock;
   AddEngine engine(db.open(), poolOptions("10.0.0.0/16"), clock);
   uint16_t id = 0;
-  for (int batch = 0; batch < 40; ++batch) {
+  for (int batch = 0; batch < 100; ++batch) {
     std::vector<AddItem> items;
     for (int i = 0; i < 50; ++i, ++id)
       items.push_back(item("n" + std::to_string(id) + ".example.test.", id, 1));
