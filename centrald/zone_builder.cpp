@@ -83,6 +83,15 @@ void ZoneBuilder::growIndex() {
   }
 }
 
+void ZoneBuilder::add(const dnswire::ResourceRecord& rr) {
+  if (rr.type == RRType::OPT || rr.type == RRType::TSIG) return;  // never zone data
+  if (encodeScratch_.empty()) encodeScratch_.resize(dnswire::kMaxMessageSize);
+  dnswire::WireWriter writer(encodeScratch_);
+  if (!dnswire::typeInfo(rr.type).encode(rr.data, writer, nullptr)) return;  // cannot fit 64 KiB
+  if (writer.size() > 0xffff) return;
+  (void)add(rr.owner, rr.type, rr.cls, rr.ttl, writer.written());  // what fails is left out
+}
+
 uint32_t ZoneBuilder::nodeFor(const Name& owner) {
   const auto hash = static_cast<uint32_t>(owner.hash());
   if (const Node* node = data_->findNode(owner.wire(), hash))

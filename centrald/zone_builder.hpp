@@ -12,6 +12,7 @@
 
 #include "centrald/zone_data.hpp"
 #include "dnswire/error.hpp"
+#include "dnswire/message.hpp"
 #include "dnswire/name.hpp"
 #include "dnswire/types.hpp"
 
@@ -27,6 +28,10 @@ class ZoneBuilder {
   // builder's own arrays, which grow geometrically.
   dnswire::Result<void> add(const dnswire::Name& owner, dnswire::RRType type, dnswire::RRClass cls,
                             uint32_t ttl, std::span<const uint8_t> rdata);
+
+  // Adds one decoded record, encoded here as wire RDATA; what cannot be encoded (over
+  // 64 KiB) or fails add() is left out.
+  void add(const dnswire::ResourceRecord& rr);
 
   // The zone, or null when it has no SOA at its origin (RFC 1035 §5.2). Duplicate records
   // are kept once (RFC 2181 §5). The builder is spent afterwards.
@@ -67,6 +72,7 @@ class ZoneBuilder {
   std::vector<PendingSet> sets_;
   std::vector<PendingRecord> records_;
   std::vector<uint8_t> rdata_;
+  std::vector<uint8_t> encodeScratch_;  // add(ResourceRecord) encodes here
   uint32_t lastNode_ = UINT32_MAX;  // consecutive records mostly share their owner
 };
 

@@ -4,8 +4,6 @@
 #include <utility>
 
 #include "centrald/zone_builder.hpp"
-#include "dnswire/rr_table.hpp"
-#include "dnswire/wire_writer.hpp"
 
 namespace centrald {
 
@@ -79,15 +77,8 @@ std::shared_ptr<const ZoneView> ZoneView::overlay(const ZoneView& previous,
       if (!addNode(builder, previous.delta_->nodeName(node), node, std::nullopt, scratch)) return nullptr;
     }
   }
-  // This round's records, encoded as ZoneData::build does.
-  scratch.resize(dnswire::kMaxMessageSize);
-  for (const auto& rr : added) {
-    if (rr.type == RRType::OPT || rr.type == RRType::TSIG) continue;  // never zone data
-    dnswire::WireWriter writer(scratch);
-    if (!dnswire::typeInfo(rr.type).encode(rr.data, writer, nullptr)) continue;  // cannot fit 64 KiB
-    if (writer.size() > 0xffff) continue;
-    (void)builder.add(rr.owner, rr.type, rr.cls, rr.ttl, writer.written());  // what fails is left out
-  }
+  // This round's records.
+  for (const auto& rr : added) builder.add(rr);
 
   auto delta = builder.finish();
   if (delta == nullptr) return nullptr;
