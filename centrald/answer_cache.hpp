@@ -22,15 +22,16 @@
 
 #include "centrald/answer.hpp"
 #include "dnswire/packet_view.hpp"
+#include "dnswire/server/huge_page_array.hpp"
 
 namespace centrald {
 
 class AnswerCache {
  public:
-  static constexpr size_t kDefaultEntries = 32768;  // 12 MB per worker
+  static constexpr size_t kDefaultEntries = 32768;  // 12.5 MB per worker
   // Larger responses are not kept (an MX answer with the addresses of two exchangers of
-  // four A records each is ~230 bytes). A slot is 384 bytes.
-  static constexpr size_t kMaxResponse = 320;
+  // four A records each is ~230 bytes). A slot is 384 bytes and a 16-byte tag.
+  static constexpr size_t kMaxResponse = 336;
   // A rotating RRset with more records is not kept (its answers are rarely repeated).
   static constexpr size_t kMaxRotated = 16;
 
@@ -68,6 +69,12 @@ class AnswerCache {
   // Writes the response to `question` into `out` when one is cached for it, advancing the
   // rotating RRset's counter once, and returns its size; returns 0 on a miss.
   size_t lookup(const Question& question, std::span<uint8_t> out);
+  // Hints that change nothing. The cache is far larger than the CPU's: called a few
+  // queries ahead, prefetchTags() starts loading the line of tags lookup(question) reads
+  // first; called later, prefetch() reads those tags and starts loading the slot and the
+  // rotating RRset lookup() will read.
+  void prefetchTags(const Question& question) const;
+  void prefetch(const Question& question) const;
   size_t lookup(const dnswire::QueryView& query, Transport transport, size_t limit, std::span<uint8_t> out) {
     Question q;
     return question(query, transport, limit, q) ? lookup(q, out) : 0;
@@ -80,10 +87,14 @@ class AnswerCache {
              std::span<const uint8_t> response, const AnswerResult& result);
 
  private:
+  struct Tag;
   struct Slot;
-  Slot* find(const Question& question, uint32_t hash);
+  static constexpr size_t kNone = SIZE_MAX;
+  size_t find(const Question& question, uint32_t hash) const;  // a slot's index, or kNone
+  size_t pairOf(uint32_t hash) const;  // the first of the two slots a key may take
 
-  std::unique_ptr<Slot[]> slots_;
+  dnswire::server::HugePageArray<Tag> tags_;  // tags_[i] belongs to slots_[i]
+  dnswire::server::HugePageArray<Slot> slots_;
   size_t mask_ = 0;     // slots - 1; slots come in pairs (2-way set associative)
   uint32_t epoch_ = 1;  // slots of another epoch are empty
   uint32_t stamp_ = 0;  // insertion order, to evict the older of a pair

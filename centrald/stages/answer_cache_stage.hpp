@@ -4,6 +4,8 @@
 // DecodeStage, the policy stage and the answer stage's own lookup. Anything else, or a
 // miss, continues down the pipeline unchanged; the answer stage fills the cache.
 
+#include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "centrald/stages/answer_stage.hpp"
@@ -17,6 +19,11 @@ class AnswerCacheStage final : public dnswire::server::Stage {
   explicit AnswerCacheStage(AnswerStage& answer) : answer_(&answer) {}
   dnswire::server::Verdict run(dnswire::server::QueryContext& ctx) override;
   std::string_view name() const override { return "answer-cache"; }
+  bool prefetches() const override { return true; }
+  void prefetch(std::span<const uint8_t> request, dnswire::server::Transport transport,
+                Prefetch distance) override {
+    answer_->prefetchForRequest(request, transport, distance == Prefetch::Far);
+  }
 
  private:
   AnswerStage* answer_;

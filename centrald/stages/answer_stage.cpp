@@ -38,6 +38,16 @@ bool AnswerStage::answerFromRequest(dnswire::server::QueryContext& ctx) {
   return true;
 }
 
+void AnswerStage::prefetchForRequest(std::span<const uint8_t> request, dnswire::server::Transport transport,
+                                     bool far) const {
+  AnswerCache::Question question;
+  if (!cache_.enabled() || !AnswerCache::question(request, transport, question)) return;
+  if (far)
+    cache_.prefetchTags(question);
+  else
+    cache_.prefetch(question);
+}
+
 Verdict AnswerStage::run(dnswire::server::QueryContext& ctx) {
   if (!ctx.parsed) return dnswire::server::respondWithError(ctx, dnswire::Rcode::FormErr);
   const ZoneSnapshot& zones = snapshot();

@@ -87,6 +87,7 @@ class Worker final : public ContextOwner {
 
   void onUdpReadable(size_t listener);
   void armReceive(size_t i, bool wildcard);
+  void prefetchUdp(size_t i, Stage::Prefetch distance);  // Pipeline::prefetch() on datagram i
   void sendUdpBatch(size_t listener, size_t count);
 
   void onAccept(size_t listener);

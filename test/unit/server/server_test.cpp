@@ -126,6 +126,25 @@ class ReentryProbeStage final : public Stage {
   static inline std::atomic<bool> reentered{false};
 };
 
+// Records, per query ID, the prefetch calls and the run the worker made, in order; answers
+// like EchoStage. Only the worker thread touches `events` until the server has stopped.
+class PrefetchProbeStage final : public Stage {
+ public:
+  bool prefetches() const override { return true; }
+  void prefetch(std::span<const uint8_t> request, Transport transport, Prefetch distance) override {
+    if (transport != Transport::Udp) wrongTransport = true;
+    events[idOf(Bytes(request.begin(), request.end()))] += distance == Prefetch::Far ? 'F' : 'N';
+  }
+  Verdict run(QueryContext& ctx) override {
+    events[idOf(Bytes(ctx.request.begin(), ctx.request.end()))] += ctx.transport == Transport::Udp ? 'R' : 'T';
+    ctx.setResponse(ctx.request);
+    ctx.responseBuffer()[2] |= 0x80;
+    return Verdict::Respond;
+  }
+  static inline std::map<uint16_t, std::string> events;
+  static inline bool wrongTransport = false;
+};
+
 ServerOptions testOptions(size_t threads = 1) {
   ServerOptions options;
   options.listen = {SocketAddress::loopbackV4(0)};
@@ -186,6 +205,37 @@ TEST_CASE("Server answers a burst of UDP queries from several threads' sockets",
     }
   }
   CHECK(ids.size() == kBurst * kBursts);
+}
+
+TEST_CASE("A stage that prefetches sees each UDP query far, then near, then runs it", "[unit]") {
+  PrefetchProbeStage::events.clear();
+  {
+    Running running(testOptions(), [](const WorkerEnv&) {
+      Pipeline p;
+      p.emplace<dnswire::server::HeaderGateStage>();
+      p.emplace<PrefetchProbeStage>();
+      return p;
+    });
+    UdpClient client(running.address());
+    // More than one recvmmsg batch, sent before reading, so that batches are full; then one
+    // over TCP, which is not prefetched.
+    constexpr uint16_t kQueries = 100;
+    for (uint16_t id = 1; id <= kQueries; ++id) REQUIRE(client.send(makeQuery(id)));
+    size_t answers = 0;
+    while (answers < kQueries && client.receive()) ++answers;
+    CHECK(answers == kQueries);
+    TcpClient tcp(running.address());
+    REQUIRE(tcp.sendFrame(makeQuery(500)));
+    REQUIRE(tcp.receiveFrame());
+  }
+  const auto& events = PrefetchProbeStage::events;
+  REQUIRE(events.size() == 101);
+  for (uint16_t id = 1; id <= 100; ++id) {
+    INFO("query " << id);
+    CHECK(events.at(id) == "FNR");
+  }
+  CHECK(events.at(500) == "T");
+  CHECK_FALSE(PrefetchProbeStage::wrongTransport);
 }
 
 TEST_CASE("Server drops short UDP packets and responses (QR=1) without answering", "[unit]") {

@@ -5,8 +5,10 @@
 // the PipelineFactory), so a stage may keep per-worker state without locks.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -27,6 +29,16 @@ class Stage {
   virtual Verdict run(QueryContext& ctx) = 0;
   // For log lines ("decode", "cache").
   virtual std::string_view name() const { return "stage"; }
+
+  // A stage that keeps a large table it reads per query (centrald's answer cache) can ask
+  // to see each UDP request before it runs: over each received batch the worker calls
+  // prefetch(Far) some queries ahead of run() and prefetch(Near) fewer ahead, so that the
+  // lines run() will read are on their way from memory while earlier queries are answered
+  // (Far: start loading an index; Near: read it, now cached, and load what it points to).
+  // A hint only: it must not change what run() does, and may not be called for every request.
+  enum class Prefetch { Far, Near };
+  virtual bool prefetches() const { return false; }
+  virtual void prefetch(std::span<const uint8_t> /*request*/, Transport /*transport*/, Prefetch /*distance*/) {}
 };
 
 class Pipeline {
@@ -40,10 +52,13 @@ class Pipeline {
   S& emplace(Args&&... args) {
     auto stage = std::make_unique<S>(std::forward<Args>(args)...);
     S& ref = *stage;
-    stages_.push_back(std::move(stage));
+    add(std::move(stage));
     return ref;
   }
-  void add(std::unique_ptr<Stage> stage) { stages_.push_back(std::move(stage)); }
+  void add(std::unique_ptr<Stage> stage) {
+    if (stage->prefetches()) prefetchers_.push_back(stage.get());
+    stages_.push_back(std::move(stage));
+  }
 
   // Runs stages from `from` until one returns something other than Continue, and
   // returns that verdict. On Suspend, ctx.nextStage is the index after the suspending
@@ -52,11 +67,18 @@ class Pipeline {
   // a wiring bug, but never silence toward a client whose header was readable).
   Verdict run(QueryContext& ctx, size_t from = 0) const;
 
+  // Whether any stage wants prefetch() calls, and the call itself (Stage::prefetch).
+  bool prefetches() const { return !prefetchers_.empty(); }
+  void prefetch(std::span<const uint8_t> request, Transport transport, Stage::Prefetch distance) const {
+    for (Stage* stage : prefetchers_) stage->prefetch(request, transport, distance);
+  }
+
   size_t size() const { return stages_.size(); }
   Stage& stage(size_t i) const { return *stages_[i]; }
 
  private:
   std::vector<std::unique_ptr<Stage>> stages_;
+  std::vector<Stage*> prefetchers_;  // the stages whose prefetches() is true
 };
 
 // What a worker offers the stages built for it.
