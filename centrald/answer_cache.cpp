@@ -22,8 +22,10 @@ enum KeyFlag : uint8_t { kEdns = 1, kDnssecOk = 2, kRd = 4, kCd = 8, kTcp = 16 }
 
 uint16_t readU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
+}  // namespace
+
 // Over the lowercased name a word at a time (as Name::hash), then the rest of the key.
-uint32_t keyHash(const AnswerCache::Question& q) {
+uint32_t AnswerCache::hashOf(const Question& q) {
   const auto name = q.qname;
   uint64_t h = dnswire::words::mixLowered(name.size() * 0x9E3779B97F4A7C15ULL, name.data(), name.size());
   h ^= static_cast<uint64_t>(q.qtype) | static_cast<uint64_t>(q.qclass) << 16 |
@@ -33,6 +35,8 @@ uint32_t keyHash(const AnswerCache::Question& q) {
   h *= 0xC4CEB9FE1A85EC53ULL;
   return static_cast<uint32_t>(h ^ h >> 32);
 }
+
+namespace {
 
 bool sameBytes(std::span<const uint8_t> response, size_t at, std::span<const uint8_t> record) {
   return at + record.size() <= response.size() &&
@@ -211,13 +215,12 @@ size_t AnswerCache::find(const Question& q, uint32_t hash) const {
   return kNone;
 }
 
-void AnswerCache::prefetchTags(const Question& q) const {
-  if (enabled()) __builtin_prefetch(&tags_[pairOf(keyHash(q))]);
+void AnswerCache::prefetchTags(uint32_t hash) const {
+  if (enabled()) __builtin_prefetch(&tags_[pairOf(hash)]);
 }
 
-void AnswerCache::prefetch(const Question& q) const {
+void AnswerCache::prefetch(uint32_t hash) const {
   if (!enabled()) return;
-  const uint32_t hash = keyHash(q);
   const size_t pair = pairOf(hash);
   for (size_t i = pair; i != pair + 2; ++i) {
     const Tag& tag = tags_[i];
@@ -233,9 +236,9 @@ void AnswerCache::prefetch(const Question& q) const {
   }
 }
 
-size_t AnswerCache::lookup(const Question& q, std::span<uint8_t> out) {
+size_t AnswerCache::lookup(const Question& q, uint32_t hash, std::span<uint8_t> out) {
   if (!enabled()) return 0;
-  const size_t found = find(q, keyHash(q));
+  const size_t found = find(q, hash);
   if (found == kNone) return 0;
   const Slot& slot = slots_[found];
   if (slot.size > out.size()) return 0;
@@ -279,7 +282,7 @@ bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, si
       !locateRotated(response, qname.size(), *result.rotated, recordAt, rotatedFirst))
     return false;
 
-  const uint32_t hash = keyHash(q);
+  const uint32_t hash = hashOf(q);
   size_t index = find(q, hash);
   if (index == kNone) {
     // A free way of the pair, else the one stored first.

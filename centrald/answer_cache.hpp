@@ -66,19 +66,24 @@ class AnswerCache {
   // with the same fields; for anything else it returns false (then decode as usual).
   static bool question(std::span<const uint8_t> request, Transport transport, Question& out);
 
-  // Writes the response to `question` into `out` when one is cached for it, advancing the
-  // rotating RRset's counter once, and returns its size; returns 0 on a miss.
-  size_t lookup(const Question& question, std::span<uint8_t> out);
-  // Hints that change nothing. The cache is far larger than the CPU's: called a few
-  // queries ahead, prefetchTags() starts loading the line of tags lookup(question) reads
-  // first; called later, prefetch() reads those tags and starts loading the slot and the
-  // rotating RRset lookup() will read.
-  void prefetchTags(const Question& question) const;
-  void prefetch(const Question& question) const;
+  // Where a question's entry is kept (over the name case-insensitively and the key).
+  static uint32_t hashOf(const Question& question);
+
+  // Writes the response to `question` (whose hashOf() is `hash`) into `out` when one is
+  // cached for it, advancing the rotating RRset's counter once, and returns its size;
+  // returns 0 on a miss.
+  size_t lookup(const Question& question, uint32_t hash, std::span<uint8_t> out);
+  size_t lookup(const Question& question, std::span<uint8_t> out) { return lookup(question, hashOf(question), out); }
   size_t lookup(const dnswire::QueryView& query, Transport transport, size_t limit, std::span<uint8_t> out) {
     Question q;
     return question(query, transport, limit, q) ? lookup(q, out) : 0;
   }
+  // Hints that change nothing. The cache is far larger than the CPU's: called a few
+  // queries ahead with a question's hashOf(), prefetchTags() starts loading the tags
+  // lookup() reads first; called later, prefetch() reads those tags and starts loading
+  // the slot and the rotating RRset lookup() will read.
+  void prefetchTags(uint32_t hash) const;
+  void prefetch(uint32_t hash) const;
 
   // Keeps `response`, what answerQuery() (`result`) just wrote for `query` under `limit`,
   // when it can be replayed exactly: not truncated, small enough, at most one rotating

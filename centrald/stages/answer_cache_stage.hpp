@@ -20,9 +20,9 @@ class AnswerCacheStage final : public dnswire::server::Stage {
   dnswire::server::Verdict run(dnswire::server::QueryContext& ctx) override;
   std::string_view name() const override { return "answer-cache"; }
   bool prefetches() const override { return true; }
-  void prefetch(std::span<const uint8_t> request, dnswire::server::Transport transport,
-                Prefetch distance) override {
-    answer_->prefetchForRequest(request, transport, distance == Prefetch::Far);
+  void prefetch(std::span<const uint8_t> request, dnswire::server::Transport transport, Prefetch distance,
+                uint64_t& note) override {
+    answer_->prefetchForRequest(request, transport, distance == Prefetch::Far, note);
   }
 
  private:

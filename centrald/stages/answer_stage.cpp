@@ -9,6 +9,11 @@ namespace centrald {
 
 using dnswire::server::Verdict;
 
+namespace {
+// A prefetch note holds a question's hash, marked so that a note of 0 means none.
+constexpr uint64_t kHashNoted = uint64_t{1} << 32;
+}  // namespace
+
 AnswerStage::AnswerStage(const SnapshotHolder& snapshots, size_t cacheEntries)
     : holder_(&snapshots),
       generation_(snapshots.generation()),
@@ -31,7 +36,11 @@ bool AnswerStage::answerFromRequest(dnswire::server::QueryContext& ctx) {
   if (holder_->generation() != generation_ || !cache_.enabled()) return false;
   AnswerCache::Question question;
   if (!AnswerCache::question(ctx.request, ctx.transport, question)) return false;
-  const size_t size = cache_.lookup(question, ctx.responseBuffer());
+  // The note is this request's own hash when the worker prefetched it (same bytes, same
+  // transport, so the same question).
+  const uint32_t hash = (ctx.prefetchNote & kHashNoted) != 0 ? static_cast<uint32_t>(ctx.prefetchNote)
+                                                             : AnswerCache::hashOf(question);
+  const size_t size = cache_.lookup(question, hash, ctx.responseBuffer());
   if (size == 0) return false;
   ctx.maxResponseSize = question.limit;
   ctx.responseSize = size;
@@ -39,13 +48,17 @@ bool AnswerStage::answerFromRequest(dnswire::server::QueryContext& ctx) {
 }
 
 void AnswerStage::prefetchForRequest(std::span<const uint8_t> request, dnswire::server::Transport transport,
-                                     bool far) const {
+                                     bool far, uint64_t& note) const {
+  if (!cache_.enabled()) return;
+  if (!far) {
+    if (note != 0) cache_.prefetch(static_cast<uint32_t>(note));
+    return;
+  }
   AnswerCache::Question question;
-  if (!cache_.enabled() || !AnswerCache::question(request, transport, question)) return;
-  if (far)
-    cache_.prefetchTags(question);
-  else
-    cache_.prefetch(question);
+  if (!AnswerCache::question(request, transport, question)) return;
+  const uint32_t hash = AnswerCache::hashOf(question);
+  note = kHashNoted | hash;
+  cache_.prefetchTags(hash);
 }
 
 Verdict AnswerStage::run(dnswire::server::QueryContext& ctx) {

@@ -27,10 +27,12 @@ class AnswerStage final : public dnswire::server::Stage {
   // not changed since (then the cache is emptied by the next run() first). Sets the
   // response and ctx.maxResponseSize as DecodeStage would; false: nothing was touched.
   bool answerFromRequest(dnswire::server::QueryContext& ctx);
-  // For AnswerCacheStage::prefetch(): the cache lines answerFromRequest() will read
-  // (AnswerCache::prefetchTags() when `far`, else AnswerCache::prefetch()).
-  void prefetchForRequest(std::span<const uint8_t> request, dnswire::server::Transport transport,
-                          bool far) const;
+  // For AnswerCacheStage::prefetch(): the cache lines answerFromRequest() will read. Far
+  // (`far`) reads the request, starts loading the cache's tags and notes the question's
+  // hash; Near loads what the tags point to. answerFromRequest() takes the hash from
+  // ctx.prefetchNote instead of hashing again.
+  void prefetchForRequest(std::span<const uint8_t> request, dnswire::server::Transport transport, bool far,
+                          uint64_t& note) const;
 
  private:
   // The snapshot of the current generation; clears the cache when it changes. (Not a

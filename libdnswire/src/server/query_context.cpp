@@ -76,7 +76,9 @@ void QueryContext::reset() {
   deadline = {};
   maxResponseSize = 512;
   worker = 0;
-  query = dnswire::QueryView{};
+  prefetchNote = 0;
+  // 300 bytes a query that was answered before decoding need not write again.
+  if (parsed) query = dnswire::QueryView{};
   parsed = false;
   user = nullptr;
   responseSize = 0;

@@ -53,6 +53,7 @@ Worker::Worker(size_t index, const ServerOptions& options, std::vector<ListenSoc
   recvMsgs_.resize(batch_);
   recvIov_.resize(batch_);
   recvAddrs_.resize(batch_);
+  prefetchNotes_.resize(batch_);
   sendMsgs_.resize(batch_);
   sendIov_.resize(batch_);
   sendContexts_.resize(batch_);
@@ -326,6 +327,7 @@ void Worker::onUdpReadable(size_t listener) {
     const size_t received = static_cast<size_t>(n);
     const bool prefetch = pipeline_.prefetches();
     if (prefetch) {
+      std::fill_n(prefetchNotes_.begin(), received, 0);
       for (size_t i = 0; i < std::min(kPrefetchFar, received); ++i) prefetchUdp(i, Stage::Prefetch::Far);
       for (size_t i = 0; i < std::min(kPrefetchNear, received); ++i) prefetchUdp(i, Stage::Prefetch::Near);
     }
@@ -346,6 +348,7 @@ void Worker::onUdpReadable(size_t listener) {
       } else {
         prepare(ctx, request, client, listenAddress, Transport::Udp);
       }
+      if (prefetch) ctx.prefetchNote = prefetchNotes_[i];
       ctx.route = listener;
       Verdict verdict = drive(ctx, 0);
       if (verdict == Verdict::Suspend) {
@@ -364,7 +367,8 @@ void Worker::onUdpReadable(size_t listener) {
 
 void Worker::prefetchUdp(size_t i, Stage::Prefetch distance) {
   if ((recvMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) return;
-  pipeline_.prefetch({recvBuffer_.data() + i * kMaxUdpRequest, recvMsgs_[i].msg_len}, Transport::Udp, distance);
+  pipeline_.prefetch({recvBuffer_.data() + i * kMaxUdpRequest, recvMsgs_[i].msg_len}, Transport::Udp, distance,
+                     prefetchNotes_[i]);
 }
 
 void Worker::armReceive(size_t i, bool wildcard) {

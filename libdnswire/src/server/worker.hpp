@@ -124,6 +124,7 @@ class Worker final : public ContextOwner {
   std::vector<mmsghdr> recvMsgs_;
   std::vector<iovec> recvIov_;
   std::vector<sockaddr_storage> recvAddrs_;
+  std::vector<uint64_t> prefetchNotes_;  // per received datagram (Stage::prefetch)
   std::vector<PktinfoBuffer> recvControl_;  // used on wildcard listeners only
   // recvMsgs_[0, recvWritten_) may hold what the last recvmmsg wrote; the rest are armed
   // for a listener whose wildcard flag is recvArmedWildcard_ (-1: none armed yet).

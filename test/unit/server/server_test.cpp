@@ -131,12 +131,24 @@ class ReentryProbeStage final : public Stage {
 class PrefetchProbeStage final : public Stage {
  public:
   bool prefetches() const override { return true; }
-  void prefetch(std::span<const uint8_t> request, Transport transport, Prefetch distance) override {
+  // Far notes the ID; Near and run() must see the note Far left for that datagram.
+  void prefetch(std::span<const uint8_t> request, Transport transport, Prefetch distance,
+                uint64_t& note) override {
     if (transport != Transport::Udp) wrongTransport = true;
-    events[idOf(Bytes(request.begin(), request.end()))] += distance == Prefetch::Far ? 'F' : 'N';
+    const uint16_t id = idOf(Bytes(request.begin(), request.end()));
+    if (distance == Prefetch::Far) {
+      events[id] += note == 0 ? 'F' : '?';
+      note = 0x10000u + id;
+    } else {
+      events[id] += note == 0x10000u + id ? 'N' : '?';
+    }
   }
   Verdict run(QueryContext& ctx) override {
-    events[idOf(Bytes(ctx.request.begin(), ctx.request.end()))] += ctx.transport == Transport::Udp ? 'R' : 'T';
+    const uint16_t id = idOf(Bytes(ctx.request.begin(), ctx.request.end()));
+    if (ctx.transport == Transport::Udp)
+      events[id] += ctx.prefetchNote == 0x10000u + id ? 'R' : '?';
+    else
+      events[id] += ctx.prefetchNote == 0 ? 'T' : '?';
     ctx.setResponse(ctx.request);
     ctx.responseBuffer()[2] |= 0x80;
     return Verdict::Respond;
@@ -207,7 +219,7 @@ TEST_CASE("Server answers a burst of UDP queries from several threads' sockets",
   CHECK(ids.size() == kBurst * kBursts);
 }
 
-TEST_CASE("A stage that prefetches sees each UDP query far, then near, then runs it", "[unit]") {
+TEST_CASE("A stage that prefetches sees each UDP query far, then near, then runs it with its note", "[unit]") {
   PrefetchProbeStage::events.clear();
   {
     Running running(testOptions(), [](const WorkerEnv&) {
@@ -236,6 +248,16 @@ TEST_CASE("A stage that prefetches sees each UDP query far, then near, then runs
   }
   CHECK(events.at(500) == "T");
   CHECK_FALSE(PrefetchProbeStage::wrongTransport);
+}
+
+TEST_CASE("A pipeline takes one stage that prefetches", "[unit]") {
+  Pipeline p;
+  CHECK_FALSE(p.prefetches());
+  p.emplace<EchoStage>();
+  CHECK_FALSE(p.prefetches());
+  p.emplace<PrefetchProbeStage>();
+  CHECK(p.prefetches());
+  CHECK_THROWS_AS(p.emplace<PrefetchProbeStage>(), std::logic_error);
 }
 
 TEST_CASE("Server drops short UDP packets and responses (QR=1) without answering", "[unit]") {

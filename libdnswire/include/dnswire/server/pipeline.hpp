@@ -35,10 +35,14 @@ class Stage {
   // prefetch(Far) some queries ahead of run() and prefetch(Near) fewer ahead, so that the
   // lines run() will read are on their way from memory while earlier queries are answered
   // (Far: start loading an index; Near: read it, now cached, and load what it points to).
-  // A hint only: it must not change what run() does, and may not be called for every request.
+  // `note` is the datagram's own: 0 before Far, kept by the worker through Near, and handed
+  // to run() as ctx.prefetchNote, so that what Far worked out (a hash) is not worked out
+  // again. A hint only: run() must answer the same without it (a request may come with no
+  // prefetch calls and a note of 0). A pipeline has at most one stage that prefetches.
   enum class Prefetch { Far, Near };
   virtual bool prefetches() const { return false; }
-  virtual void prefetch(std::span<const uint8_t> /*request*/, Transport /*transport*/, Prefetch /*distance*/) {}
+  virtual void prefetch(std::span<const uint8_t> /*request*/, Transport /*transport*/, Prefetch /*distance*/,
+                        uint64_t& /*note*/) {}
 };
 
 class Pipeline {
@@ -55,10 +59,8 @@ class Pipeline {
     add(std::move(stage));
     return ref;
   }
-  void add(std::unique_ptr<Stage> stage) {
-    if (stage->prefetches()) prefetchers_.push_back(stage.get());
-    stages_.push_back(std::move(stage));
-  }
+  // Throws std::logic_error for a second stage that prefetches (they would share a note).
+  void add(std::unique_ptr<Stage> stage);
 
   // Runs stages from `from` until one returns something other than Continue, and
   // returns that verdict. On Suspend, ctx.nextStage is the index after the suspending
@@ -67,10 +69,11 @@ class Pipeline {
   // a wiring bug, but never silence toward a client whose header was readable).
   Verdict run(QueryContext& ctx, size_t from = 0) const;
 
-  // Whether any stage wants prefetch() calls, and the call itself (Stage::prefetch).
-  bool prefetches() const { return !prefetchers_.empty(); }
-  void prefetch(std::span<const uint8_t> request, Transport transport, Stage::Prefetch distance) const {
-    for (Stage* stage : prefetchers_) stage->prefetch(request, transport, distance);
+  // Whether a stage wants prefetch() calls, and the call itself (Stage::prefetch).
+  bool prefetches() const { return prefetcher_ != nullptr; }
+  void prefetch(std::span<const uint8_t> request, Transport transport, Stage::Prefetch distance,
+                uint64_t& note) const {
+    prefetcher_->prefetch(request, transport, distance, note);
   }
 
   size_t size() const { return stages_.size(); }
@@ -78,7 +81,7 @@ class Pipeline {
 
  private:
   std::vector<std::unique_ptr<Stage>> stages_;
-  std::vector<Stage*> prefetchers_;  // the stages whose prefetches() is true
+  Stage* prefetcher_ = nullptr;  // the stage whose prefetches() is true, if any
 };
 
 // What a worker offers the stages built for it.

@@ -127,9 +127,13 @@ class QueryContext {
   size_t maxResponseSize = 512;
   // Index of the worker thread running the query (0..threads-1).
   size_t worker = 0;
+  // What the pipeline's prefetching stage noted for this request (Stage::prefetch); 0 when
+  // it was not prefetched.
+  uint64_t prefetchNote = 0;
 
   // --- filled by stages ---------------------------------------------------------------
-  // The parsed query: meaningful only when `parsed` is true (set by DecodeStage).
+  // The parsed query: meaningful only when `parsed` is true (set by DecodeStage, which
+  // writes it only together with `parsed`; reset() clears it only after a parse).
   dnswire::QueryView query{};
   bool parsed = false;
   // For the daemon's own per-query state. Reset to nullptr before each new query; the
