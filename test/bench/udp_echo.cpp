@@ -21,7 +21,7 @@
 
 namespace {
 
-constexpr size_t kBatch = 64;
+constexpr size_t kBatch = 128;  // as ServerOptions::udpBatch
 constexpr size_t kMaxDatagram = 65536;
 
 volatile std::sig_atomic_t gStop = 0;

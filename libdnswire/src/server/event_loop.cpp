@@ -35,6 +35,8 @@ struct EventLoop::Impl {
   struct Watch {
     int fd = -1;
     uint32_t generation = 0;
+    uint32_t events = 0;  // the interest, in epoll's terms
+    bool paused = false;  // out of the epoll set (pause())
     IoCallback callback;
   };
   struct TimerEntry {
@@ -44,6 +46,16 @@ struct EventLoop::Impl {
       return due != other.due ? due > other.due : id > other.id;
     }
   };
+
+  // epoll_ctl() for `op` on w's fd with its interest; the event data carries the fd in
+  // the low half and the watch's generation in the high half: an event queued for an fd
+  // that was unwatched and watched again within one epoll_wait batch is seen as stale.
+  int control(int op, const Watch& w) const {
+    epoll_event ev{};
+    ev.events = w.events;
+    ev.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(w.fd)) | static_cast<uint64_t>(w.generation) << 32;
+    return epoll_ctl(epollFd, op, w.fd, &ev);
+  }
 
   int epollFd = -1;
   int wakeFd = -1;
@@ -154,12 +166,8 @@ Result<void> EventLoop::watch(int fd, Interest interest, IoCallback callback) {
   w->fd = fd;
   w->generation = impl_->nextGeneration++;
   w->callback = std::move(callback);
-  epoll_event ev{};
-  ev.events = toEpoll(interest);
-  // fd in the low half, generation in the high half: an event queued for an fd that was
-  // unwatched and watched again within one epoll_wait batch is recognised as stale.
-  ev.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(fd)) | static_cast<uint64_t>(w->generation) << 32;
-  if (epoll_ctl(impl_->epollFd, EPOLL_CTL_ADD, fd, &ev) < 0) return systemError(errno, "epoll_ctl(ADD)");
+  w->events = toEpoll(interest);
+  if (impl_->control(EPOLL_CTL_ADD, *w) < 0) return systemError(errno, "epoll_ctl(ADD)");
   impl_->watches.emplace(fd, std::move(w));
   return {};
 }
@@ -167,18 +175,42 @@ Result<void> EventLoop::watch(int fd, Interest interest, IoCallback callback) {
 Result<void> EventLoop::modify(int fd, Interest interest) {
   auto it = impl_->watches.find(fd);
   if (it == impl_->watches.end()) return systemError(ENOENT, "modify: fd not watched");
-  epoll_event ev{};
-  ev.events = toEpoll(interest);
-  ev.data.u64 =
-      static_cast<uint64_t>(static_cast<uint32_t>(fd)) | static_cast<uint64_t>(it->second->generation) << 32;
-  if (epoll_ctl(impl_->epollFd, EPOLL_CTL_MOD, fd, &ev) < 0) return systemError(errno, "epoll_ctl(MOD)");
+  Impl::Watch& w = *it->second;
+  w.events = toEpoll(interest);
+  if (w.paused) return {};  // resume() adds it with the new interest
+  if (impl_->control(EPOLL_CTL_MOD, w) < 0) return systemError(errno, "epoll_ctl(MOD)");
   return {};
+}
+
+Result<void> EventLoop::pause(int fd) {
+  auto it = impl_->watches.find(fd);
+  if (it == impl_->watches.end()) return systemError(ENOENT, "pause: fd not watched");
+  Impl::Watch& w = *it->second;
+  if (w.paused) return {};
+  if (impl_->control(EPOLL_CTL_DEL, w) < 0) return systemError(errno, "epoll_ctl(DEL)");
+  w.paused = true;
+  return {};
+}
+
+Result<void> EventLoop::resume(int fd) {
+  auto it = impl_->watches.find(fd);
+  if (it == impl_->watches.end()) return systemError(ENOENT, "resume: fd not watched");
+  Impl::Watch& w = *it->second;
+  if (!w.paused) return {};
+  if (impl_->control(EPOLL_CTL_ADD, w) < 0) return systemError(errno, "epoll_ctl(ADD)");
+  w.paused = false;
+  return {};
+}
+
+bool EventLoop::paused(int fd) const {
+  auto it = impl_->watches.find(fd);
+  return it != impl_->watches.end() && it->second->paused;
 }
 
 void EventLoop::unwatch(int fd) {
   auto it = impl_->watches.find(fd);
   if (it == impl_->watches.end()) return;
-  epoll_ctl(impl_->epollFd, EPOLL_CTL_DEL, fd, nullptr);
+  if (!it->second->paused) epoll_ctl(impl_->epollFd, EPOLL_CTL_DEL, fd, nullptr);
   it->second->fd = -1;  // a running dispatch sees that it was removed
   impl_->watches.erase(it);
 }
@@ -222,7 +254,7 @@ size_t EventLoop::runOnce(std::chrono::milliseconds maxWait) {
     int fd = static_cast<int>(static_cast<uint32_t>(data));
     auto generation = static_cast<uint32_t>(data >> 32);
     auto it = impl_->watches.find(fd);
-    if (it == impl_->watches.end() || it->second->generation != generation) continue;
+    if (it == impl_->watches.end() || it->second->generation != generation || it->second->paused) continue;
     std::shared_ptr<Impl::Watch> w = it->second;
     Readiness ready;
     uint32_t ev = events[i].events;

@@ -307,6 +307,25 @@ void Worker::completeSuspended(QueryContext& ctx, Verdict verdict) {
 // ---- UDP -----------------------------------------------------------------------------
 
 void Worker::onUdpReadable(size_t listener) {
+  const int fd = sockets_[listener].udp.get();
+  const bool drained = readUdp(listener);
+  if (drained && !loop_.paused(fd)) return;  // the usual case below saturation
+  if (drained) {
+    // Back in the epoll set, which reports the socket at once if more has come.
+    auto resumed = loop_.resume(fd);
+    if (resumed) return;
+    logError("worker {}: cannot watch a UDP socket again: {}; reading it on a timer", index_,
+             resumed.error().message());
+  } else if (!loop_.paused(fd) && !loop_.pause(fd)) {
+    return;  // still in the set: level-triggered, it reports the socket again
+  }
+  // Busy after a full share of batches: out of the epoll set until drained, as
+  // bench_udp_echo is. epoll's callback on every datagram in and out costs more than
+  // coming back on the next loop iteration (other sockets and timers go first).
+  loop_.addTimer(std::chrono::nanoseconds(0), [this, listener] { onUdpReadable(listener); });
+}
+
+bool Worker::readUdp(size_t listener) {
   int fd = sockets_[listener].udp.get();
   const bool wildcard = wildcard_[listener];
   const SocketAddress& listenAddress = sockets_[listener].address;
@@ -322,7 +341,7 @@ void Worker::onUdpReadable(size_t listener) {
     int n = ::recvmmsg(fd, recvMsgs_.data(), static_cast<unsigned>(batch_), MSG_DONTWAIT, nullptr);
     // After an error the first header may have been written too.
     recvWritten_ = n > 0 ? static_cast<size_t>(n) : 1;
-    if (n <= 0) return;  // EAGAIN (drained) or a transient error: wait for the next event
+    if (n <= 0) return true;  // EAGAIN (drained) or a transient error: wait for the next event
 
     const size_t received = static_cast<size_t>(n);
     const bool prefetch = pipeline_.prefetches();
@@ -361,8 +380,9 @@ void Worker::onUdpReadable(size_t listener) {
       if (!deferred_.empty()) drainDeferred();
     }
     sendUdpBatch(listener, toSend);
-    if (static_cast<size_t>(n) < batch_) return;  // socket drained
+    if (static_cast<size_t>(n) < batch_) return true;  // socket drained
   }
+  return false;
 }
 
 void Worker::prefetchUdp(size_t i, Stage::Prefetch distance) {

@@ -86,6 +86,8 @@ class Worker final : public ContextOwner {
   bool udpResponseAcceptable(const QueryContext& ctx);
 
   void onUdpReadable(size_t listener);
+  // Up to kUdpBatchesPerEvent batches; true when the socket was drained.
+  bool readUdp(size_t listener);
   void armReceive(size_t i, bool wildcard);
   void prefetchUdp(size_t i, Stage::Prefetch distance);  // Pipeline::prefetch() on datagram i
   void sendUdpBatch(size_t listener, size_t count);

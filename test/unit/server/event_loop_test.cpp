@@ -154,6 +154,46 @@ TEST_CASE("EventLoop callbacks may unwatch their own and other fds", "[unit]") {
   for (int fd : {a[0], a[1], b[0], b[1]}) ::close(fd);
 }
 
+TEST_CASE("EventLoop pause() silences a ready fd until resume(), which reports it at once", "[unit]") {
+  EventLoop loop;
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
+  int calls = 0;
+  Readiness last;
+  REQUIRE(loop.watch(fds[0], Interest{}, [&](Readiness r) {
+                ++calls;
+                last = r;
+              }).ok());
+  CHECK_FALSE(loop.pause(fds[1]).ok());  // not watched
+  CHECK_FALSE(loop.resume(fds[1]).ok());
+  REQUIRE(loop.pause(fds[0]).ok());
+  REQUIRE(loop.pause(fds[0]).ok());  // twice is harmless
+  CHECK(loop.paused(fds[0]));
+  CHECK(loop.watching(fds[0]));
+  // Readable and asked for while paused: nothing is reported.
+  REQUIRE(loop.modify(fds[0], Interest::readable()).ok());
+  REQUIRE(::write(fds[1], "x", 1) == 1);
+  loop.runOnce(20ms);
+  CHECK(calls == 0);
+  // Back in the set with the interest given while paused, and reported in the next round.
+  REQUIRE(loop.resume(fds[0]).ok());
+  CHECK_FALSE(loop.paused(fds[0]));
+  loop.runOnce(100ms);
+  CHECK(calls == 1);
+  CHECK(last.readable);
+  // Unwatching a paused fd forgets it.
+  REQUIRE(loop.pause(fds[0]).ok());
+  loop.unwatch(fds[0]);
+  CHECK_FALSE(loop.watching(fds[0]));
+  CHECK_FALSE(loop.paused(fds[0]));
+  REQUIRE(loop.watch(fds[0], Interest::readable(), [&](Readiness) { ++calls; }).ok());
+  loop.runOnce(100ms);
+  CHECK(calls == 2);
+  loop.unwatch(fds[0]);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
 TEST_CASE("ManualClock moves only when advanced", "[unit]") {
   dnswire::server::ManualClock clock;
   auto t0 = clock.now();

@@ -1,6 +1,7 @@
 #include "dnswire/server/server.hpp"
 
 #include <arpa/inet.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -197,7 +198,9 @@ class Running {
 }  // namespace
 
 TEST_CASE("Server answers a burst of UDP queries from several threads' sockets", "[unit]") {
-  Running running(testOptions(2), echoPipeline);
+  ServerOptions options = testOptions(2);
+  options.udpBatch = 64;
+  Running running(options, echoPipeline);
   REQUIRE(running.address().port() != 0);
   UdpClient client(running.address());
   // Bursts of 100 (more than one recvmmsg batch of 64) that still fit the default
@@ -222,7 +225,9 @@ TEST_CASE("Server answers a burst of UDP queries from several threads' sockets",
 TEST_CASE("A stage that prefetches sees each UDP query far, then near, then runs it with its note", "[unit]") {
   PrefetchProbeStage::events.clear();
   {
-    Running running(testOptions(), [](const WorkerEnv&) {
+    ServerOptions options = testOptions();
+    options.udpBatch = 40;  // longer than the Far distance (16), shorter than the burst
+    Running running(options, [](const WorkerEnv&) {
       Pipeline p;
       p.emplace<dnswire::server::HeaderGateStage>();
       p.emplace<PrefetchProbeStage>();
@@ -248,6 +253,39 @@ TEST_CASE("A stage that prefetches sees each UDP query far, then near, then runs
   }
   CHECK(events.at(500) == "T");
   CHECK_FALSE(PrefetchProbeStage::wrongTransport);
+}
+
+TEST_CASE("A UDP socket busier than its share of batches is read until drained, then waited on", "[unit]") {
+  ServerOptions options = testOptions();
+  options.udpBatch = 2;  // a share is 4 batches of 2: a burst of 200 keeps the worker busy
+  Running running(options, echoPipeline);
+  UdpClient client(running.address());
+  constexpr uint16_t kBurst = 200;
+  for (int burst = 0; burst < 2; ++burst) {
+    for (uint16_t i = 1; i <= kBurst; ++i) REQUIRE(client.send(makeQuery(static_cast<uint16_t>(burst * 1000 + i))));
+    std::set<uint16_t> ids;
+    while (ids.size() < kBurst) {
+      auto reply = client.receive();
+      if (!reply) break;
+      ids.insert(idOf(*reply));
+    }
+    CHECK(ids.size() == kBurst);
+  }
+  // Drained and idle: the worker sleeps in epoll again instead of polling the socket on
+  // a zero timer (which would take the whole 300 ms of CPU), and still hears a query.
+  rusage before{};
+  rusage after{};
+  getrusage(RUSAGE_SELF, &before);
+  std::this_thread::sleep_for(300ms);
+  getrusage(RUSAGE_SELF, &after);
+  auto cpuMs = [](const rusage& r) {
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000.0 + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1000.0;
+  };
+  CHECK(cpuMs(after) - cpuMs(before) < 100);
+  REQUIRE(client.send(makeQuery(4242)));
+  auto reply = client.receive();
+  REQUIRE(reply);
+  CHECK(idOf(*reply) == 4242);
 }
 
 TEST_CASE("A pipeline takes one stage that prefetches", "[unit]") {

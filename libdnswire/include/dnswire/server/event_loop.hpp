@@ -59,6 +59,16 @@ class EventLoop {
   void unwatch(int fd);
   bool watching(int fd) const;
 
+  // Takes a watched fd out of epoll, keeping its callback and interest, until resume():
+  // meanwhile it reports nothing. For a socket its owner reads in a loop of its own while
+  // busy: a socket in an epoll set runs epoll's wake-up callback on every datagram that
+  // arrives and every one it sends, which on a loaded UDP socket costs more than the
+  // epoll_wait it saves (issue #6). resume() reports the fd at once if it is ready.
+  // Both fail (ENOENT) for an fd that is not watched; pausing twice is harmless.
+  Result<void> pause(int fd);
+  Result<void> resume(int fd);
+  bool paused(int fd) const;
+
   // Runs `callback` once, on this loop's thread, after `delay` (real monotonic time; a
   // zero or negative delay runs it on the next iteration). Loop thread only.
   TimerId addTimer(std::chrono::nanoseconds delay, TimerCallback callback);
