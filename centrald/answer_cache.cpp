@@ -84,17 +84,21 @@ bool locateRotated(std::span<const uint8_t> response, size_t qnameSize, const RR
 
 }  // namespace
 
-// A slot's tag: all find() reads before it knows which way holds the key, kept apart from
-// the slots so that the tags of a busy cache stay in the CPU's caches (16 bytes a slot
-// against 384) and prefetch() can tell which slot to load.
-struct AnswerCache::Tag {
+// A key's tag: all find() reads before it knows where the entry is, kept apart from the
+// log so that the tags of a busy cache stay in the CPU's caches and prefetch() can tell
+// which lines of the log to load. The two ways of a pair share one cache line.
+struct alignas(32) AnswerCache::Tag {
   uint32_t epoch = 0;  // 0: never used
   uint32_t hash = 0;
+  uint64_t position = 0;           // the entry's place in the log (log_ offset: & logMask_)
   const RRset* rotated = nullptr;  // the answer's rotating RRset, if any
 };
 
-struct alignas(64) AnswerCache::Slot {
-  uint32_t stamp = 0;
+// An entry in the log: this header, then the response, the whole a multiple of 64 bytes.
+// A filler (tag kNoTag) pads the log's end when the next entry does not fit there.
+struct alignas(64) AnswerCache::Entry {
+  uint32_t length = 0;  // of the whole entry
+  uint32_t tag = 0;     // the index of the tag written with it, or kNoTag
   uint16_t limit = 0;
   uint16_t size = 0;
   uint16_t qtype = 0;
@@ -103,28 +107,74 @@ struct alignas(64) AnswerCache::Slot {
   uint8_t qnameSize = 0;
   uint8_t rotatedFirst = 0;  // the rotating RRset's index of the record at recordAt[0]
   uint16_t recordAt[kMaxRotated]{};
-  uint8_t bytes[kMaxResponse];
+  const uint8_t* bytes() const { return reinterpret_cast<const uint8_t*>(this) + sizeof(Entry); }
+  uint8_t* bytes() { return reinterpret_cast<uint8_t*>(this) + sizeof(Entry); }
 };
 
+namespace {
+constexpr uint32_t kNoTag = UINT32_MAX;
+constexpr size_t kMinLog = 4096;  // room for the largest entry
+}  // namespace
+
 AnswerCache::AnswerCache(size_t entries) {
-  static_assert(sizeof(Tag) == 16, "four tags a cache line");
-  static_assert(sizeof(Slot) == 384, "six cache lines");
-  static_assert(offsetof(Slot, bytes) == 48, "the response starts in the key's line");
+  static_assert(sizeof(Tag) == 32, "a pair of tags is a cache line");
+  static_assert(sizeof(Entry) == kCacheLine, "an entry's header is a cache line");
+  static_assert(sizeof(Entry) + kMaxResponse <= kMinLog);
   if (entries == 0) return;
-  size_t slots = 2;
-  while (slots < entries) slots <<= 1;
-  tags_ = dnswire::server::HugePageArray<Tag>(slots);
-  slots_ = dnswire::server::HugePageArray<Slot>(slots);
-  mask_ = slots - 1;
+  size_t tags = 2;
+  while (tags < entries) tags <<= 1;
+  size_t logSize = kMinLog;
+  while (logSize < entries * kLogBytesPerEntry) logSize <<= 1;
+  tags_ = dnswire::server::HugePageArray<Tag>(tags);
+  log_ = dnswire::server::HugePageArray<Entry>(logSize / sizeof(Entry));
+  mask_ = tags - 1;
+  logMask_ = logSize - 1;
 }
 
 AnswerCache::~AnswerCache() = default;
 
 void AnswerCache::clear() {
+  // The log starts over: nothing in it belongs to the new epoch.
+  head_ = tail_ = 0;
   if (++epoch_ != 0) return;
   // After 2^32 clears, old epochs would come back: forget them for real.
   for (size_t i = 0; i <= mask_ && tags_; ++i) tags_[i].epoch = 0;
   epoch_ = 1;
+}
+
+const AnswerCache::Entry& AnswerCache::entryAt(uint64_t position) const {
+  return log_[(position & logMask_) / sizeof(Entry)];
+}
+AnswerCache::Entry& AnswerCache::entryAt(uint64_t position) { return log_[(position & logMask_) / sizeof(Entry)]; }
+
+uint64_t AnswerCache::reserve(size_t length) {
+  const size_t offset = head_ & logMask_;
+  if (offset + length > logMask_ + 1) {
+    // Entries do not wrap: the end of the log becomes a filler.
+    const size_t rest = logMask_ + 1 - offset;
+    reclaim(head_ + rest);
+    Entry& filler = entryAt(head_);
+    filler.length = static_cast<uint32_t>(rest);
+    filler.tag = kNoTag;
+    head_ += rest;
+  }
+  reclaim(head_ + length);
+  const uint64_t position = head_;
+  head_ += length;
+  return position;
+}
+
+void AnswerCache::reclaim(uint64_t until) {
+  // The oldest entries go, first in first out, until the log has room up to `until`; a tag
+  // that still points to one is emptied.
+  while (until - tail_ > logMask_ + 1) {
+    const Entry& old = entryAt(tail_);
+    if (old.tag != kNoTag) {
+      Tag& tag = tags_[old.tag];
+      if (tag.epoch == epoch_ && tag.position == tail_) tag.epoch = 0;
+    }
+    tail_ += old.length;
+  }
 }
 
 bool AnswerCache::question(const dnswire::QueryView& query, Transport transport, size_t limit,
@@ -206,10 +256,10 @@ size_t AnswerCache::find(const Question& q, uint32_t hash) const {
   for (size_t i = pair; i != pair + 2; ++i) {
     const Tag& tag = tags_[i];
     if (tag.epoch != epoch_ || tag.hash != hash) continue;
-    const Slot& slot = slots_[i];
-    if (slot.flags == q.flags && slot.limit == q.limit && slot.qtype == q.qtype && slot.qclass == q.qclass &&
-        slot.qnameSize == q.qname.size() &&
-        dnswire::words::equalsLowered(q.qname.data(), slot.bytes + kQuestionOffset, q.qname.size()))
+    const Entry& entry = entryAt(tag.position);
+    if (entry.flags == q.flags && entry.limit == q.limit && entry.qtype == q.qtype && entry.qclass == q.qclass &&
+        entry.qnameSize == q.qname.size() &&
+        dnswire::words::equalsLowered(q.qname.data(), entry.bytes() + kQuestionOffset, q.qname.size()))
       return i;
   }
   return kNone;
@@ -225,12 +275,12 @@ void AnswerCache::prefetch(uint32_t hash) const {
   for (size_t i = pair; i != pair + 2; ++i) {
     const Tag& tag = tags_[i];
     if (tag.epoch != epoch_ || tag.hash != hash) continue;
-    // The slot's first three lines (the key, and a plain answer of a few records; the
+    // The entry's first three lines (the key, and a plain answer of a few records; the
     // CPU's own prefetcher brings the lines after), and the rotating RRset's counter.
-    const auto* slot = reinterpret_cast<const char*>(&slots_[i]);
-    __builtin_prefetch(slot);
-    __builtin_prefetch(slot + kCacheLine);
-    __builtin_prefetch(slot + 2 * kCacheLine);
+    const auto* entry = reinterpret_cast<const char*>(&entryAt(tag.position));
+    __builtin_prefetch(entry);
+    __builtin_prefetch(entry + kCacheLine);
+    __builtin_prefetch(entry + 2 * kCacheLine);
     if (tag.rotated != nullptr) __builtin_prefetch(&tag.rotated->rotation);
     return;
   }
@@ -240,27 +290,28 @@ size_t AnswerCache::lookup(const Question& q, uint32_t hash, std::span<uint8_t> 
   if (!enabled()) return 0;
   const size_t found = find(q, hash);
   if (found == kNone) return 0;
-  const Slot& slot = slots_[found];
-  if (slot.size > out.size()) return 0;
+  const Entry& entry = entryAt(tags_[found].position);
+  if (entry.size > out.size()) return 0;
 
   uint8_t* wire = out.data();
-  std::memcpy(wire, slot.bytes, slot.size);
+  const uint8_t* bytes = entry.bytes();
+  std::memcpy(wire, bytes, entry.size);
   wire[0] = static_cast<uint8_t>(q.id >> 8);
   wire[1] = static_cast<uint8_t>(q.id);
   // The question as this client wrote it (RFC 4343 §4.1): owners that point to it follow.
-  std::memcpy(wire + kQuestionOffset, q.qname.data(), slot.qnameSize);
+  std::memcpy(wire + kQuestionOffset, q.qname.data(), entry.qnameSize);
   if (const RRset* set = tags_[found].rotated) {
     // The same step of the same shared counter as answerQuery()'s rotationStart(). The
-    // records come from the slot's own copy (all of one size; position p holds the set's
+    // records come from the entry's own copy (all of one size; position p holds the set's
     // record rotatedFirst + p), not from the zone, whose lines are likely cold.
     const size_t n = set->size();
     const size_t first = set->rotation.next() % n;
-    const size_t shift = (first + n - slot.rotatedFirst) % n;
-    const size_t recordSize = kFixedRecordPart + readU16(slot.bytes + slot.recordAt[0] + 8);
+    const size_t shift = (first + n - entry.rotatedFirst) % n;
+    const size_t recordSize = kFixedRecordPart + readU16(bytes + entry.recordAt[0] + 8);
     for (size_t j = 0; j < n; ++j)
-      std::memcpy(wire + slot.recordAt[j], slot.bytes + slot.recordAt[(shift + j) % n], recordSize);
+      std::memcpy(wire + entry.recordAt[j], bytes + entry.recordAt[(shift + j) % n], recordSize);
   }
-  return slot.size;
+  return entry.size;
 }
 
 bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, size_t limit,
@@ -292,22 +343,28 @@ bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, si
     else if (tags_[pair + 1].epoch != epoch_)
       index = pair + 1;
     else
-      index = stamp_ - slots_[pair].stamp >= stamp_ - slots_[pair + 1].stamp ? pair : pair + 1;
+      index = tags_[pair].position <= tags_[pair + 1].position ? pair : pair + 1;
   }
-  tags_[index] = Tag{epoch_, hash, result.rotated};
-  Slot* slot = &slots_[index];
-  slot->stamp = ++stamp_;
-  slot->limit = static_cast<uint16_t>(limit);
-  slot->size = static_cast<uint16_t>(response.size());
-  slot->qtype = q.qtype;
-  slot->qclass = q.qclass;
-  slot->flags = q.flags;
-  slot->qnameSize = static_cast<uint8_t>(qname.size());
-  slot->rotatedFirst = rotatedFirst;
-  std::memcpy(slot->recordAt, recordAt, sizeof recordAt);
-  std::memcpy(slot->bytes, response.data(), response.size());
+  // The way's old entry, if any, stays in the log until reclaimed: its tag no longer
+  // points to it. The tag is emptied first, in case reclaiming reaches it.
+  tags_[index].epoch = 0;
+  const size_t length = (sizeof(Entry) + response.size() + sizeof(Entry) - 1) / sizeof(Entry) * sizeof(Entry);
+  const uint64_t position = reserve(length);
+  tags_[index] = Tag{epoch_, hash, position, result.rotated};
+  Entry& entry = entryAt(position);
+  entry.length = static_cast<uint32_t>(length);
+  entry.tag = static_cast<uint32_t>(index);
+  entry.limit = static_cast<uint16_t>(limit);
+  entry.size = static_cast<uint16_t>(response.size());
+  entry.qtype = q.qtype;
+  entry.qclass = q.qclass;
+  entry.flags = q.flags;
+  entry.qnameSize = static_cast<uint8_t>(qname.size());
+  entry.rotatedFirst = rotatedFirst;
+  std::memcpy(entry.recordAt, recordAt, sizeof recordAt);
+  std::memcpy(entry.bytes(), response.data(), response.size());
   // Lowercased for find(); every hit writes its own client's question over it.
-  dnswire::words::lowerInPlace(slot->bytes + kQuestionOffset, qname.size());
+  dnswire::words::lowerInPlace(entry.bytes() + kQuestionOffset, qname.size());
   return true;
 }
 

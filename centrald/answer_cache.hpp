@@ -28,14 +28,21 @@ namespace centrald {
 
 class AnswerCache {
  public:
-  static constexpr size_t kDefaultEntries = 32768;  // 12.5 MB per worker
+  static constexpr size_t kDefaultEntries = 32768;  // 9 MB per worker
   // Larger responses are not kept (an MX answer with the addresses of two exchangers of
-  // four A records each is ~230 bytes). A slot is 384 bytes and a 16-byte tag.
-  static constexpr size_t kMaxResponse = 336;
+  // four A records each is ~230 bytes).
+  static constexpr size_t kMaxResponse = 512;
+  // The responses are kept in a log, oldest first out, of this many bytes per entry
+  // (rounded up to a power of two): an entry is a 64-byte header and the response,
+  // rounded up to 64 (192 bytes for an A answer of four records). Entries follow each
+  // other as they were stored, so the answers a busy server gives are packed on few pages
+  // (and TLB entries), not spread over the whole table.
+  static constexpr size_t kLogBytesPerEntry = 256;
   // A rotating RRset with more records is not kept (its answers are rarely repeated).
   static constexpr size_t kMaxRotated = 16;
 
-  // Room for `entries` responses (rounded up to a power of two); 0 disables the cache.
+  // Room for `entries` keys (rounded up to a power of two) and a log of
+  // entries * kLogBytesPerEntry bytes; 0 disables the cache.
   explicit AnswerCache(size_t entries);
   ~AnswerCache();
   AnswerCache(const AnswerCache&) = delete;
@@ -93,16 +100,24 @@ class AnswerCache {
 
  private:
   struct Tag;
-  struct Slot;
+  struct Entry;
   static constexpr size_t kNone = SIZE_MAX;
-  size_t find(const Question& question, uint32_t hash) const;  // a slot's index, or kNone
-  size_t pairOf(uint32_t hash) const;  // the first of the two slots a key may take
+  size_t find(const Question& question, uint32_t hash) const;  // a tag's index, or kNone
+  size_t pairOf(uint32_t hash) const;  // the first of the two tags a key may take
+  const Entry& entryAt(uint64_t position) const;
+  Entry& entryAt(uint64_t position);
+  // Room for an entry of `length` bytes at the log's head; returns its position.
+  uint64_t reserve(size_t length);
+  // Drops the oldest entries until the log holds everything before `until`.
+  void reclaim(uint64_t until);
 
-  dnswire::server::HugePageArray<Tag> tags_;  // tags_[i] belongs to slots_[i]
-  dnswire::server::HugePageArray<Slot> slots_;
-  size_t mask_ = 0;     // slots - 1; slots come in pairs (2-way set associative)
-  uint32_t epoch_ = 1;  // slots of another epoch are empty
-  uint32_t stamp_ = 0;  // insertion order, to evict the older of a pair
+  dnswire::server::HugePageArray<Tag> tags_;
+  dnswire::server::HugePageArray<Entry> log_;  // 64-byte units
+  size_t mask_ = 0;     // tags - 1; tags come in pairs (2-way set associative)
+  size_t logMask_ = 0;  // log bytes - 1
+  uint64_t head_ = 0;   // where the next entry goes (positions only grow; offset = & logMask_)
+  uint64_t tail_ = 0;   // the oldest entry still in the log
+  uint32_t epoch_ = 1;  // tags of another epoch are empty
 };
 
 }  // namespace centrald

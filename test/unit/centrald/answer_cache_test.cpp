@@ -325,6 +325,23 @@ TEST_CASE("answer cache: a tiny cache evicts and stays exact", "[unit]") {
     for (const auto& spec : specs()) compare(cache, *cachedSide, *directSide, spec, 2);
 }
 
+TEST_CASE("answer cache: the log wraps many times and every hit stays exact", "[unit]") {
+  const auto cachedSide = build();
+  const auto directSide = build();
+  AnswerCache cache(16);  // a 4 KiB log: about 20 entries
+  const std::vector<Spec> hot{{"rr.example.test.", RRType::A}, {"example.test.", RRType::MX},
+                              {"alias.example.test.", RRType::A}};
+  int hotHits = 0;
+  for (int i = 0; i < 400; ++i) {
+    // Each new name is a miss that is kept: the log's head moves on and reclaims the oldest.
+    compare(cache, *cachedSide, *directSide, {"nope" + std::to_string(i) + ".example.test.", RRType::A}, 1);
+    hotHits += compare(cache, *cachedSide, *directSide, hot[static_cast<size_t>(i) % hot.size()], 1);
+  }
+  // A hot key asked every third query survives about 20 stores: mostly hits.
+  CHECK(hotHits > 300);
+  CHECK(hotHits < 400);  // and the log did reclaim them now and then
+}
+
 namespace {
 
 struct StageRun {
