@@ -3,6 +3,7 @@
 // "[::1]:5300"), CIDR prefixes ("127.0.0.0/8", "::1/128", "10.0.0.1") and access lists
 // built from them. No name resolution anywhere: only numeric addresses are accepted.
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -15,8 +16,8 @@
 
 namespace dnswire::server {
 
-// An IPv4 or IPv6 address plus port, stored as a sockaddr_storage so that it can be
-// handed to the socket calls as is. A default-constructed value is "unset" (family
+// An IPv4 or IPv6 address plus port, stored as the sockaddr the socket calls take (28
+// bytes, not a 128-byte sockaddr_storage: every query copies two of them). A default-constructed value is "unset" (family
 // AF_UNSPEC). IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) stay IPv6 here; Cidr matching
 // treats them as the IPv4 address they carry.
 class SocketAddress {
@@ -36,7 +37,7 @@ class SocketAddress {
   static SocketAddress loopbackV4(uint16_t port);
   static SocketAddress loopbackV6(uint16_t port);
 
-  int family() const { return storage_.ss_family; }  // AF_INET, AF_INET6 or AF_UNSPEC
+  int family() const { return storage_.any.sa_family; }  // AF_INET, AF_INET6 or AF_UNSPEC
   bool isSet() const { return family() != AF_UNSPEC; }
   bool isV4() const { return family() == AF_INET; }
   bool isV6() const { return family() == AF_INET6; }
@@ -59,7 +60,12 @@ class SocketAddress {
   bool operator!=(const SocketAddress& other) const { return !(*this == other); }
 
  private:
-  sockaddr_storage storage_{};
+  union Storage {
+    sockaddr any;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  };
+  Storage storage_{};  // zero-initialised: all of it, padding included
 };
 
 // A network prefix. "10.0.0.1" alone means /32 (/128 for v6). Host bits beyond the prefix
