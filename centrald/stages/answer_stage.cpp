@@ -10,8 +10,32 @@ namespace centrald {
 using dnswire::server::Verdict;
 
 namespace {
-// A prefetch note holds a question's hash, marked so that a note of 0 means none.
-constexpr uint64_t kHashNoted = uint64_t{1} << 32;
+
+// A prefetch note: what AnswerCache::question() read from the request, and its hash, so
+// that the run reads neither again. Bits 0-31 the hash, 32-39 the name's length, 40-47
+// the key flags, 48-62 the size limit (UDP: at most 4096), 63 set (0 is no note).
+constexpr uint64_t kNoted = uint64_t{1} << 63;
+
+uint64_t noteOf(const AnswerCache::Question& q, uint32_t hash) {
+  return kNoted | hash | static_cast<uint64_t>(q.qname.size()) << 32 | static_cast<uint64_t>(q.flags) << 40 |
+         static_cast<uint64_t>(q.limit) << 48;
+}
+
+// The question noteOf() summed up, read back with the request it was taken from.
+AnswerCache::Question questionOf(uint64_t note, std::span<const uint8_t> request) {
+  AnswerCache::Question q;
+  const size_t qnameSize = note >> 32 & 0xFF;
+  const uint8_t* p = request.data();
+  q.qname = request.subspan(dnswire::kHeaderSize, qnameSize);
+  q.id = static_cast<uint16_t>(p[0] << 8 | p[1]);
+  const uint8_t* type = p + dnswire::kHeaderSize + qnameSize;
+  q.qtype = static_cast<uint16_t>(type[0] << 8 | type[1]);
+  q.qclass = static_cast<uint16_t>(type[2] << 8 | type[3]);
+  q.flags = static_cast<uint8_t>(note >> 40);
+  q.limit = note >> 48 & 0x7FFF;
+  return q;
+}
+
 }  // namespace
 
 AnswerStage::AnswerStage(const SnapshotHolder& snapshots, size_t cacheEntries)
@@ -34,12 +58,16 @@ const ZoneSnapshot& AnswerStage::snapshot() {
 
 bool AnswerStage::answerFromRequest(dnswire::server::QueryContext& ctx) {
   if (holder_->generation() != generation_ || !cache_.enabled()) return false;
+  // A note is from these very bytes (the worker's prefetch), so it is their question.
   AnswerCache::Question question;
-  if (!AnswerCache::question(ctx.request, ctx.transport, question)) return false;
-  // The note is this request's own hash when the worker prefetched it (same bytes, same
-  // transport, so the same question).
-  const uint32_t hash = (ctx.prefetchNote & kHashNoted) != 0 ? static_cast<uint32_t>(ctx.prefetchNote)
-                                                             : AnswerCache::hashOf(question);
+  uint32_t hash;
+  if (ctx.prefetchNote & kNoted) {
+    question = questionOf(ctx.prefetchNote, ctx.request);
+    hash = static_cast<uint32_t>(ctx.prefetchNote);
+  } else {
+    if (!AnswerCache::question(ctx.request, ctx.transport, question)) return false;
+    hash = AnswerCache::hashOf(question);
+  }
   const size_t size = cache_.lookup(question, hash, ctx.responseBuffer());
   if (size == 0) return false;
   ctx.maxResponseSize = question.limit;
@@ -57,7 +85,8 @@ void AnswerStage::prefetchForRequest(std::span<const uint8_t> request, dnswire::
   AnswerCache::Question question;
   if (!AnswerCache::question(request, transport, question)) return;
   const uint32_t hash = AnswerCache::hashOf(question);
-  note = kHashNoted | hash;
+  // Not for a limit the note cannot hold (never for UDP, the only transport prefetched).
+  if (question.limit <= 0x7FFF) note = noteOf(question, hash);
   cache_.prefetchTags(hash);
 }
 

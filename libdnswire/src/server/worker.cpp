@@ -128,12 +128,12 @@ void Worker::releaseContext(QueryContext& ctx) {
 }
 
 void Worker::prepare(QueryContext& ctx, std::span<const uint8_t> request, const SocketAddress& client,
-                     const SocketAddress& local, Transport transport) {
+                     const SocketAddress& local, Transport transport, Clock::TimePoint received) {
   ctx.request = request;
   ctx.client = client;
   ctx.local = local;
   ctx.transport = transport;
-  ctx.received = clock_->now();
+  ctx.received = received;
   ctx.deadline = ctx.received + std::chrono::duration_cast<Clock::Duration>(options_.queryTimeout);
   ctx.maxResponseSize = transport == Transport::Udp ? dnswire::kMaxUdpPlain : dnswire::kMaxMessageSize;
   ctx.worker = index_;
@@ -344,6 +344,8 @@ bool Worker::readUdp(size_t listener) {
     if (n <= 0) return true;  // EAGAIN (drained) or a transient error: wait for the next event
 
     const size_t received = static_cast<size_t>(n);
+    // One clock read for the batch: it has all arrived by now.
+    const Clock::TimePoint arrived = clock_->now();
     const bool prefetch = pipeline_.prefetches();
     if (prefetch) {
       std::fill_n(prefetchNotes_.begin(), received, 0);
@@ -363,9 +365,9 @@ bool Worker::readUdp(size_t listener) {
       std::span<const uint8_t> request(recvBuffer_.data() + i * kMaxUdpRequest, recvMsgs_[i].msg_len);
       if (wildcard) {
         SocketAddress local = destinationFromPktinfo(hdr, listenAddress.family(), listenAddress.port());
-        prepare(ctx, request, client, local.isSet() ? local : listenAddress, Transport::Udp);
+        prepare(ctx, request, client, local.isSet() ? local : listenAddress, Transport::Udp, arrived);
       } else {
-        prepare(ctx, request, client, listenAddress, Transport::Udp);
+        prepare(ctx, request, client, listenAddress, Transport::Udp, arrived);
       }
       if (prefetch) ctx.prefetchNote = prefetchNotes_[i];
       ctx.route = listener;
@@ -610,7 +612,7 @@ void Worker::processFrames(uint32_t slot) {
 void Worker::handleTcpQuery(uint32_t slot, std::span<const uint8_t> frame) {
   Connection& c = *connections_[slot];
   QueryContext& ctx = acquireContext();
-  prepare(ctx, frame, c.peer, c.local, Transport::Tcp);
+  prepare(ctx, frame, c.peer, c.local, Transport::Tcp, clock_->now());
   ctx.route = slot;
   ctx.routeGeneration = c.generation;
   Verdict verdict = drive(ctx, 0);

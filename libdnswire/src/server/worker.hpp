@@ -77,7 +77,7 @@ class Worker final : public ContextOwner {
   QueryContext& acquireContext();
   void releaseContext(QueryContext& ctx);
   void prepare(QueryContext& ctx, std::span<const uint8_t> request, const SocketAddress& client,
-               const SocketAddress& local, Transport transport);
+               const SocketAddress& local, Transport transport, Clock::TimePoint received);
   // Runs the pipeline from `from` and settles Continue-at-end, Suspend without token and
   // a resume that arrived while run() was on the stack. Returns Respond, Drop or Suspend.
   Verdict drive(QueryContext& ctx, size_t from);
