@@ -122,7 +122,7 @@ AnswerCache::AnswerCache(size_t entries) {
   static_assert(sizeof(Entry) + kMaxResponse <= kMinLog);
   if (entries == 0) return;
   size_t tags = 2;
-  while (tags < entries) tags <<= 1;
+  while (tags < 2 * entries) tags <<= 1;
   size_t logSize = kMinLog;
   while (logSize < entries * kLogBytesPerEntry) logSize <<= 1;
   tags_ = dnswire::server::HugePageArray<Tag>(tags);
