@@ -2,7 +2,8 @@
 //
 // The benchmark runs it on the server CPU under bench_loadgen to measure the ceiling: what the
 // kernel's UDP path and the generator allow on this machine when the server does no DNS work.
-// It uses the same recvmmsg/sendmmsg batching our daemons use. SIGTERM/SIGINT stop it (exit 0).
+// It uses the same recvmmsg/sendmmsg batching and socket options our daemons use.
+// SIGTERM/SIGINT stop it (exit 0).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -67,6 +68,10 @@ int main(int argc, char** argv) {
   sockaddr_in sa = parseListen(listen);
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) die(std::string("socket: ") + std::strerror(errno));
+  // As our daemons' UDP sockets (sockets.cpp): DF set, no path MTU discovery, which also
+  // spares the kernel an IP ID per datagram.
+  int probe = IP_PMTUDISC_PROBE;
+  setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
   int buf = 4 << 20;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);

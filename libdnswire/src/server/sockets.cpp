@@ -120,6 +120,15 @@ Result<UniqueFd> openUdpSocket(const SocketAddress& address, int bufferBytes) {
                              : setFlag(fd->get(), IPPROTO_IPV6, IPV6_RECVPKTINFO);
     if (!ok) return bindError(address, errno);
   }
+  // RFC 9715 R1: responses leave unfragmented, DF set on IPv4. PROBE, not DO: the
+  // interface's MTU, never a path MTU from an ICMP message anyone could forge (our UDP
+  // answers stay within 1232 bytes, RFC 9715 R2). And with DF set Linux need not pick a
+  // per-destination IP ID for every datagram, a shared counter all loopback traffic
+  // fights over (issue #6: 90 ns a response on the bench).
+  bool unfragmented = address.isV4() ? setFlag(fd->get(), IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+                                     : setFlag(fd->get(), IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE) &&
+                                           setFlag(fd->get(), IPPROTO_IPV6, IPV6_DONTFRAG);
+  if (!unfragmented) return bindError(address, errno);
   if (bufferBytes > 0) {
     // Best effort: the kernel clamps to net.core.{r,w}mem_max.
     setFlag(fd->get(), SOL_SOCKET, SO_RCVBUF, bufferBytes);

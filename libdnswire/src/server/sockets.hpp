@@ -33,7 +33,9 @@ class UniqueFd {
 
 // A non-blocking UDP socket bound to `address` with SO_REUSEADDR (so that 127.0.0.1:5353
 // can be bound beside an mDNS responder on *:5353), SO_REUSEPORT (one socket per worker),
-// IPV6_V6ONLY for v6, and SO_RCVBUF/SO_SNDBUF of `bufferBytes` (best effort).
+// IPV6_V6ONLY for v6, path MTU discovery off with DF set (IP_PMTUDISC_PROBE;
+// IPV6_PMTUDISC_PROBE and IPV6_DONTFRAG), and SO_RCVBUF/SO_SNDBUF of `bufferBytes`
+// (best effort).
 Result<UniqueFd> openUdpSocket(const SocketAddress& address, int bufferBytes);
 
 // A non-blocking listening TCP socket with SO_REUSEADDR, SO_REUSEPORT when `reusePort`,
