@@ -36,12 +36,14 @@ constexpr size_t kFixedPart = 10;
 // RRsets up to this many records look for duplicates by comparing with each record.
 constexpr size_t kLinearDuplicateCheck = 32;  // TYPE CLASS TTL RDLENGTH (RFC 1035 §4.1.3)
 
-void appendU16(std::vector<uint8_t>& out, uint16_t v) {
+template <class Bytes>
+void appendU16(Bytes& out, uint16_t v) {
   out.push_back(static_cast<uint8_t>(v >> 8));
   out.push_back(static_cast<uint8_t>(v));
 }
 
-void appendU32(std::vector<uint8_t>& out, uint32_t v) {
+template <class Bytes>
+void appendU32(Bytes& out, uint32_t v) {
   appendU16(out, static_cast<uint16_t>(v >> 16));
   appendU16(out, static_cast<uint16_t>(v));
 }
@@ -283,10 +285,10 @@ std::shared_ptr<ZoneData> ZoneBuilder::finish() {
   built->names_.shrink_to_fit();
   layOut(*built);
   // The pending arrays are done with: give their memory back now, not with the builder.
-  std::vector<PendingRecord>().swap(records_);
-  std::vector<PendingSet>().swap(sets_);
-  std::vector<NodeSets>().swap(nodeSets_);
-  std::vector<uint8_t>().swap(rdata_);
+  decltype(records_)().swap(records_);
+  decltype(sets_)().swap(sets_);
+  decltype(nodeSets_)().swap(nodeSets_);
+  decltype(rdata_)().swap(rdata_);
 
   built->apex = &built->nodes_.front();
   built->soa = built->apex->find(RRType::SOA);

@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "dnswire/server/huge_page_array.hpp"
 #include "centrald/zone_data.hpp"
 #include "dnswire/error.hpp"
 #include "dnswire/message.hpp"
@@ -68,10 +69,10 @@ class ZoneBuilder {
 
   dnswire::Name origin_;
   std::shared_ptr<ZoneData> data_;  // nodes_, names_ and slots_ are built in place
-  std::vector<NodeSets> nodeSets_;
-  std::vector<PendingSet> sets_;
-  std::vector<PendingRecord> records_;
-  std::vector<uint8_t> rdata_;
+  dnswire::server::HugePageVector<NodeSets> nodeSets_;
+  dnswire::server::HugePageVector<PendingSet> sets_;
+  dnswire::server::HugePageVector<PendingRecord> records_;
+  dnswire::server::HugePageVector<uint8_t> rdata_;
   std::vector<uint8_t> encodeScratch_;  // add(ResourceRecord) encodes here
   uint32_t lastNode_ = UINT32_MAX;  // consecutive records mostly share their owner
 };

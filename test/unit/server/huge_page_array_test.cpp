@@ -46,3 +46,21 @@ TEST_CASE("HugePageArray moves its mapping and may be empty", "[unit]") {
   CHECK(a.data() == data);
   CHECK_FALSE(b);
 }
+
+TEST_CASE("HugePageVector keeps its elements as it grows onto huge pages and back", "[unit]") {
+  dnswire::server::HugePageVector<uint32_t> v;
+  const size_t large = dnswire::server::HugePageAllocator<uint32_t>::kThreshold / sizeof(uint32_t) + 1000;
+  for (uint32_t i = 0; i < large; ++i) v.push_back(i * 7);
+  // A large block is its own mapping, starting on a huge-page boundary.
+  CHECK(reinterpret_cast<uintptr_t>(v.data()) % (2u << 20) == 0);
+  size_t wrong = 0;
+  for (uint32_t i = 0; i < large; ++i) wrong += v[i] != i * 7;
+  CHECK(wrong == 0);
+  // Shrunk below the threshold it moves back to operator new, contents intact.
+  v.resize(100);
+  v.shrink_to_fit();
+  CHECK(v.capacity() == 100);
+  CHECK(v[99] == 99 * 7);
+  dnswire::server::HugePageVector<uint32_t> copy = v;
+  CHECK(copy == v);
+}
