@@ -60,12 +60,14 @@ class SocketAddress {
   bool operator!=(const SocketAddress& other) const { return !(*this == other); }
 
  private:
+  // The largest member first: value-initialising a union zeroes its first member (clang
+  // leaves the bytes beyond it alone), and every byte must be zero for operator==.
   union Storage {
-    sockaddr any;
-    sockaddr_in v4;
     sockaddr_in6 v6;
+    sockaddr_in v4;
+    sockaddr any;
   };
-  Storage storage_{};  // zero-initialised: all of it, padding included
+  Storage storage_{};
 };
 
 // A network prefix. "10.0.0.1" alone means /32 (/128 for v6). Host bits beyond the prefix
