@@ -640,7 +640,7 @@ class Bench:
                 if self.paired_echo is not None and srv.role != "ceiling":
                     # The ceiling under the same conditions: an echo run right before this one.
                     echo = self.paired_echo
-                    r.update(ceiling_qps=self.loadgen(echo.addr, echo.port, data["queries"], a.sat_secs)["qps"])
+                    r.update(ceiling_qps=self.loadgen(echo.addr, echo.port, data["queries"], a.ceiling_secs)["qps"])
                 c0, t0 = cpu_ticks(p.pid), time.monotonic()
                 s = self.loadgen(srv.addr, srv.port, data["queries"], a.sat_secs)
                 c1, t1 = cpu_ticks(p.pid), time.monotonic()
@@ -1028,6 +1028,8 @@ def main():
     p.add_argument("--runs", type=int, default=3, help="runs per figure; the median is shown (default 3)")
     p.add_argument("--dnsperf-secs", type=int, default=5)
     p.add_argument("--sat-secs", type=int, default=4)
+    p.add_argument("--ceiling-secs", type=int, default=2,
+                   help="the paired echo run before each saturation run (×ceiling)")
     p.add_argument("--latency-secs", type=int, default=2, help="each latency load (default 2)")
     p.add_argument("--latency-rate", type=int, default=20000)
     p.add_argument("--latency-rounds", type=int, default=5,
