@@ -13,7 +13,7 @@ namespace {
 
 // A prefetch note: what AnswerCache::question() read from the request, and its hash, so
 // that the run reads neither again. Bits 0-31 the hash, 32-39 the name's length, 40-47
-// the key flags, 48-62 the size limit (UDP: at most 4096), 63 set (0 is no note).
+// the key flags, 48-62 the size limit (UDP: at most 1232), 63 set (0 is no note).
 constexpr uint64_t kNoted = uint64_t{1} << 63;
 
 uint64_t noteOf(const AnswerCache::Question& q, uint32_t hash) {
