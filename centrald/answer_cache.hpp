@@ -90,7 +90,7 @@ class AnswerCache {
   // Hints that change nothing. The cache is far larger than the CPU's: called a few
   // queries ahead with a question's hashOf(), prefetchTags() starts loading the tags
   // lookup() reads first; called later, prefetch() reads those tags and starts loading
-  // the slot and the rotating RRset lookup() will read.
+  // the entry and the rotating RRset lookup() will read.
   void prefetchTags(uint32_t hash) const;
   void prefetch(uint32_t hash) const;
 

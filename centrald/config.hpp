@@ -15,7 +15,8 @@ namespace centrald {
 
 inline constexpr const char* kDefaultDb = "central.db";
 inline constexpr const char* kDefaultListen = "127.0.0.1:5300";
-// Finished responses kept per worker thread (384 bytes each); 0 turns the cache off.
+// Questions whose finished responses each worker thread keeps (a log of 256 bytes and an
+// index of 64 bytes per question: AnswerCache); 0 turns the cache off.
 inline constexpr size_t kDefaultAnswerCacheSize = 32768;
 inline constexpr size_t kMaxAnswerCacheSize = size_t{1} << 20;
 

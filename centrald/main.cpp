@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   app.add_option("--allow-add", raw.allowAdd, "CIDR allowed to use ADD, repeatable (default: loopback only)");
   app.add_option("--tsig-key", raw.tsigKey, "hmac-sha256:NAME:BASE64SECRET: ADD must carry a valid TSIG");
   app.add_option("--answer-cache-size", raw.answerCacheSize,
-                 "finished responses kept per worker thread, 384 bytes each (0: none)")
+                 "questions whose finished responses each worker thread keeps, ~320 bytes each (0: none)")
       ->capture_default_str();
   app.add_flag("--log-queries", raw.logQueries, "log one line per query");
 
