@@ -44,11 +44,13 @@ bool sameBytes(std::span<const uint8_t> response, size_t at, std::span<const uin
 }
 
 // Finds the records of `set` in the answer section of `response`: n consecutive records
-// holding the set's records in round-robin order. Fills `at` with where each position's
-// TYPE field starts and `first` with the set's index of the record at at[0]. False when
-// they are not found as expected (then nothing is cached).
-bool locateRotated(std::span<const uint8_t> response, size_t qnameSize, const RRset& set,
-                   uint16_t (&at)[AnswerCache::kMaxRotated], uint8_t& firstIndex) {
+// holding the set's records in round-robin order, each the same owner bytes (a pointer to
+// the question, as answerQuery() writes them) and RDATA of one size. Then rotating the
+// records is rotating one block of n equal units, owner and record: sets `at` to where the
+// block starts, `stride` to a unit's size and `firstIndex` to the set's index of the record
+// in the first unit. False when they are not found so (then nothing is cached).
+bool locateRotated(std::span<const uint8_t> response, size_t qnameSize, const RRset& set, uint16_t& at,
+                   uint16_t& stride, uint8_t& firstIndex) {
   const size_t n = set.size();
   if (n == 0 || n > AnswerCache::kMaxRotated) return false;
   const size_t recordSize = set.recordWire(0).size();
@@ -57,10 +59,12 @@ bool locateRotated(std::span<const uint8_t> response, size_t qnameSize, const RR
 
   const size_t ancount = readU16(response.data() + 6);
   if (ancount < n || ancount > kMaxAnswerRecords) return false;
+  size_t owners[kMaxAnswerRecords];
   size_t records[kMaxAnswerRecords];
   dnswire::WireReader reader(response);
   if (!reader.skip(kQuestionOffset + qnameSize + 4)) return false;
   for (size_t i = 0; i < ancount; ++i) {
+    owners[i] = reader.position();
     if (!dnswire::skipName(reader)) return false;
     records[i] = reader.position();
     if (!reader.skip(kFixedRecordPart)) return false;
@@ -75,7 +79,13 @@ bool locateRotated(std::span<const uint8_t> response, size_t qnameSize, const RR
     size_t j = 1;
     while (j < n && sameBytes(response, records[start + j], set.recordWire((first + j) % n))) ++j;
     if (j != n) return false;
-    for (j = 0; j < n; ++j) at[j] = static_cast<uint16_t>(records[start + j]);
+    const size_t ownerSize = records[start] - owners[start];
+    for (j = 1; j < n; ++j)
+      if (records[start + j] - owners[start + j] != ownerSize ||
+          std::memcmp(response.data() + owners[start + j], response.data() + owners[start], ownerSize) != 0)
+        return false;
+    at = static_cast<uint16_t>(owners[start]);
+    stride = static_cast<uint16_t>(ownerSize + recordSize);
     firstIndex = static_cast<uint8_t>(first);
     return true;
   }
@@ -105,8 +115,9 @@ struct alignas(64) AnswerCache::Entry {
   uint16_t qclass = 0;
   uint8_t flags = 0;
   uint8_t qnameSize = 0;
-  uint8_t rotatedFirst = 0;  // the rotating RRset's index of the record at recordAt[0]
-  uint16_t recordAt[kMaxRotated]{};
+  uint8_t rotatedFirst = 0;  // the rotating RRset's index of the record in the block's first unit
+  uint16_t rotatedAt = 0;      // where the block of the rotating RRset's records starts
+  uint16_t rotatedStride = 0;  // the size of one unit in it: owner name and record
   const uint8_t* bytes() const { return reinterpret_cast<const uint8_t*>(this) + sizeof(Entry); }
   uint8_t* bytes() { return reinterpret_cast<uint8_t*>(this) + sizeof(Entry); }
 };
@@ -302,14 +313,18 @@ size_t AnswerCache::lookup(const Question& q, uint32_t hash, std::span<uint8_t> 
   std::memcpy(wire + kQuestionOffset, q.qname.data(), entry.qnameSize);
   if (const RRset* set = tags_[found].rotated) {
     // The same step of the same shared counter as answerQuery()'s rotationStart(). The
-    // records come from the entry's own copy (all of one size; position p holds the set's
-    // record rotatedFirst + p), not from the zone, whose lines are likely cold.
+    // records come from the entry's own copy, not from the zone, whose lines are likely
+    // cold: position p must hold the set's record (first + p) % n, and the entry's unit p
+    // holds record (rotatedFirst + p) % n, so the block turns left by the difference.
     const size_t n = set->size();
     const size_t first = set->rotation.next() % n;
     const size_t shift = (first + n - entry.rotatedFirst) % n;
-    const size_t recordSize = kFixedRecordPart + readU16(bytes + entry.recordAt[0] + 8);
-    for (size_t j = 0; j < n; ++j)
-      std::memcpy(wire + entry.recordAt[j], bytes + entry.recordAt[(shift + j) % n], recordSize);
+    if (shift != 0) {
+      const size_t block = n * entry.rotatedStride;
+      const size_t head = shift * entry.rotatedStride;
+      std::memcpy(wire + entry.rotatedAt, bytes + entry.rotatedAt + head, block - head);
+      std::memcpy(wire + entry.rotatedAt + block - head, bytes + entry.rotatedAt, head);
+    }
   }
   return entry.size;
 }
@@ -327,10 +342,11 @@ bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, si
   if (response.size() < kQuestionOffset + qname.size() + 4 || readU16(response.data() + 4) != 1 ||
       std::memcmp(response.data() + kQuestionOffset, qname.data(), qname.size()) != 0)
     return false;
-  uint16_t recordAt[kMaxRotated]{};
+  uint16_t rotatedAt = 0;
+  uint16_t rotatedStride = 0;
   uint8_t rotatedFirst = 0;
   if (result.rotated != nullptr &&
-      !locateRotated(response, qname.size(), *result.rotated, recordAt, rotatedFirst))
+      !locateRotated(response, qname.size(), *result.rotated, rotatedAt, rotatedStride, rotatedFirst))
     return false;
 
   const uint32_t hash = hashOf(q);
@@ -361,7 +377,8 @@ bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, si
   entry.flags = q.flags;
   entry.qnameSize = static_cast<uint8_t>(qname.size());
   entry.rotatedFirst = rotatedFirst;
-  std::memcpy(entry.recordAt, recordAt, sizeof recordAt);
+  entry.rotatedAt = rotatedAt;
+  entry.rotatedStride = rotatedStride;
   std::memcpy(entry.bytes(), response.data(), response.size());
   // Lowercased for find(); every hit writes its own client's question over it.
   dnswire::words::lowerInPlace(entry.bytes() + kQuestionOffset, qname.size());
