@@ -637,13 +637,16 @@ class Bench:
                     c1 = cpu_ticks(p.pid)
                     r.update(dnsperf_qps=qps, dnsperf_loss=lost,
                              us_per_query=(c1 - c0) * 1e6 / CLK_TCK / done if done else None)
-                if self.paired_echo is not None and srv.role != "ceiling":
-                    # The ceiling under the same conditions: an echo run right before this one.
-                    echo = self.paired_echo
-                    r.update(ceiling_qps=self.loadgen(echo.addr, echo.port, data["queries"], a.ceiling_secs)["qps"])
+                paired = self.paired_echo if srv.role != "ceiling" else None
+                # The ceiling under the same conditions: echo runs right before and right after
+                # this one, so that a host growing busier or quieter meanwhile cancels out.
+                before = self.loadgen(paired.addr, paired.port, data["queries"], a.ceiling_secs) if paired else None
                 c0, t0 = cpu_ticks(p.pid), time.monotonic()
                 s = self.loadgen(srv.addr, srv.port, data["queries"], a.sat_secs)
                 c1, t1 = cpu_ticks(p.pid), time.monotonic()
+                if paired:
+                    after = self.loadgen(paired.addr, paired.port, data["queries"], a.ceiling_secs)
+                    r.update(ceiling_qps=(before["qps"] + after["qps"]) / 2)
                 cpu_s = (c1 - c0) / CLK_TCK
                 # Share of answers that are neither NOERROR nor NXDOMAIN: a server that is fast
                 # because it answers REFUSED or SERVFAIL must not look good.
@@ -740,7 +743,7 @@ class Bench:
         try:
             if Echo in wanted and not Echo(self).available():
                 # An echo server that stays up through the table, idle but for the saturation
-                # run just before each of every server's (×ceiling): the host's load drifts
+                # runs just before and after each of every server's (×ceiling): the host's load drifts
                 # by tens of percent within minutes on shared machines, and a ceiling
                 # measured minutes earlier or later would measure the drift too.
                 echo = Echo(self)
@@ -956,7 +959,7 @@ def print_table(results, add, add_note, args):
     print(f"\nDNS benchmark, zone {ZONE}: {args.records} records, {args.query_count} queries; "
           f"server on CPU {SERVER_CPU}, load on CPU {LOAD_CPU}; median of {args.runs} runs "
           f"(latency: of {args.latency_rounds} rounds over all servers running together; ×ceiling: against "
-          f"the echo server run just before each saturation run)")
+          f"the echo server run just before and just after each saturation run)")
     print(line(cols))
     print("  ".join("-" * w for w in widths))
     for row in rows:
@@ -1028,12 +1031,12 @@ def main():
     p.add_argument("--runs", type=int, default=3, help="runs per figure; the median is shown (default 3)")
     p.add_argument("--dnsperf-secs", type=int, default=5)
     p.add_argument("--sat-secs", type=int, default=4)
-    p.add_argument("--ceiling-secs", type=int, default=2,
-                   help="the paired echo run before each saturation run (×ceiling)")
-    p.add_argument("--latency-secs", type=int, default=2, help="each latency load (default 2)")
+    p.add_argument("--ceiling-secs", type=int, default=1,
+                   help="each of the paired echo runs before and after every saturation run (×ceiling)")
+    p.add_argument("--latency-secs", type=int, default=1, help="each latency load (default 1)")
     p.add_argument("--latency-rate", type=int, default=20000)
-    p.add_argument("--latency-rounds", type=int, default=5,
-                   help="rounds over all servers for the latency columns; the median is shown (default 5)")
+    p.add_argument("--latency-rounds", type=int, default=10,
+                   help="rounds over all servers for the latency columns; the median is shown (default 10)")
     p.add_argument("--inflight", type=int, default=200, help="bench_loadgen saturation window")
     p.add_argument("--fill-window", type=int, default=32,
                    help="queries in flight while warming caches and filling proxyd's (--big)")
