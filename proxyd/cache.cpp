@@ -20,9 +20,14 @@ Cache::Cache(size_t capacity, const Clock& clock) : clock_(clock), capacity_(std
   }
 }
 
-Cache::Hit Cache::find(const CacheKey& key) {
-  Shard& shard = shardFor(key.nameHash);
-  const auto now = clock_.now();
+Cache::Hit Cache::find(const CacheKey& key) { return findIn(shardFor(key.nameHash), key, clock_.now()); }
+
+Cache::Hit Cache::find(const CacheQuestion& question, Clock::TimePoint now) {
+  return findIn(shardFor(question.nameHash), question, now);
+}
+
+template <class Key>
+Cache::Hit Cache::findIn(Shard& shard, const Key& key, Clock::TimePoint now) {
   std::lock_guard lock(shard.mutex);
   auto it = shard.map.find(key);
   if (it == shard.map.end()) return {};

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dnswire/name.hpp"
+#include "dnswire/name_words.hpp"
 #include "dnswire/types.hpp"
 #include "proxyd/cache_entry.hpp"
 
@@ -43,13 +44,45 @@ struct CacheKey {
   }
 };
 
+// A query's question as find() takes it: the name in whatever case the client wrote,
+// not copied, never lowercased (a hit is the common case; see CacheKeyEqual).
+struct CacheQuestion {
+  const dnswire::Name* qname = nullptr;
+  dnswire::RRType qtype = dnswire::RRType::A;
+  dnswire::RRClass qclass = dnswire::RRClass::IN;
+  bool dnssecOk = false;
+  size_t nameHash = 0;
+
+  static CacheQuestion of(const dnswire::Name& qname, dnswire::RRType qtype, dnswire::RRClass qclass,
+                          bool dnssecOk) {
+    return {&qname, qtype, qclass, dnssecOk, qname.hash()};
+  }
+};
+
 struct CacheKeyHash {
-  size_t operator()(const CacheKey& key) const {
-    size_t h = key.nameHash;
-    h ^= (static_cast<size_t>(key.qtype) << 1) ^ (static_cast<size_t>(key.qclass) << 17) ^
-         (key.dnssecOk ? 0x9e3779b97f4a7c15ULL : 0);
+  using is_transparent = void;
+  size_t operator()(const CacheKey& key) const { return mix(key.nameHash, key.qtype, key.qclass, key.dnssecOk); }
+  size_t operator()(const CacheQuestion& q) const { return mix(q.nameHash, q.qtype, q.qclass, q.dnssecOk); }
+
+ private:
+  static size_t mix(size_t h, dnswire::RRType qtype, dnswire::RRClass qclass, bool dnssecOk) {
+    h ^= (static_cast<size_t>(qtype) << 1) ^ (static_cast<size_t>(qclass) << 17) ^
+         (dnssecOk ? 0x9e3779b97f4a7c15ULL : 0);
     return h * 0x100000001b3ULL;
   }
+};
+
+// Keys compare as CacheKey::operator==; a question against a key compares its name,
+// in any case, with the key's lowercase one.
+struct CacheKeyEqual {
+  using is_transparent = void;
+  bool operator()(const CacheKey& a, const CacheKey& b) const { return a == b; }
+  bool operator()(const CacheQuestion& q, const CacheKey& key) const {
+    return q.qtype == key.qtype && q.qclass == key.qclass && q.dnssecOk == key.dnssecOk &&
+           q.qname->size() == key.qname.size() &&
+           dnswire::words::equalsLowered(q.qname->wire().data(), key.qname.wire().data(), key.qname.size());
+  }
+  bool operator()(const CacheKey& key, const CacheQuestion& q) const { return (*this)(q, key); }
 };
 
 class Cache {
@@ -64,6 +97,8 @@ class Cache {
   // The entry for `key`, fresh or stale (an entry past the stale window is removed and
   // reported as a miss). A found entry becomes the most recently used.
   Hit find(const CacheKey& key);
+  // The same for a query's question, at `now` (the worker's clock, read once a batch).
+  Hit find(const CacheQuestion& question, Clock::TimePoint now);
   // Stores (or replaces) the entry for `key`, evicting the least recently used entries
   // of the shard beyond its share of the capacity.
   void insert(const CacheKey& key, std::shared_ptr<const CacheEntry> entry);
@@ -82,12 +117,14 @@ class Cache {
       std::list<const CacheKey*>::iterator lru;
     };
     mutable std::mutex mutex;
-    std::unordered_map<CacheKey, Slot, CacheKeyHash> map;
+    std::unordered_map<CacheKey, Slot, CacheKeyHash, CacheKeyEqual> map;
     std::list<const CacheKey*> lru;  // front: most recently used
     size_t capacity = 1;
     uint64_t evictions = 0;
   };
   Shard& shardFor(size_t nameHash) { return *shards_[nameHash % shards_.size()]; }
+  template <class Key>
+  Hit findIn(Shard& shard, const Key& key, Clock::TimePoint now);
 
   const Clock& clock_;
   size_t capacity_;

@@ -5,7 +5,6 @@
 
 #include <string_view>
 
-#include "dnswire/server/clock.hpp"
 #include "dnswire/server/pipeline.hpp"
 #include "proxyd/cache.hpp"
 
@@ -13,13 +12,12 @@ namespace proxyd {
 
 class CacheStage final : public dnswire::server::Stage {
  public:
-  CacheStage(Cache& cache, const dnswire::server::Clock& clock) : cache_(cache), clock_(clock) {}
+  explicit CacheStage(Cache& cache) : cache_(cache) {}
   dnswire::server::Verdict run(dnswire::server::QueryContext& ctx) override;
   std::string_view name() const override { return "cache"; }
 
  private:
   Cache& cache_;
-  const dnswire::server::Clock& clock_;
 };
 
 }  // namespace proxyd

@@ -24,7 +24,7 @@ dnswire::server::Pipeline buildPipeline(const PipelineDeps& deps, const dnswire:
   pipeline.emplace<PolicyStage>(*deps.allow, *deps.allowAdd);
   pipeline.emplace<AddRelayStage>(env, deps.central, *deps.shared.cache, *deps.shared.routing);
   if (deps.local != nullptr) pipeline.emplace<LocalStage>(*deps.local);
-  pipeline.emplace<CacheStage>(*deps.shared.cache, *env.clock);
+  pipeline.emplace<CacheStage>(*deps.shared.cache);
   pipeline.emplace<ResolveStage>(deps.shared, env);
   return pipeline;
 }

@@ -36,6 +36,29 @@ TEST_CASE("cache: keys ignore case and separate type, class and DO", "[unit]") {
   CHECK_FALSE(cache.find(CacheKey::make(name("www.example.test."), RRType::A, RRClass::CH, false)).entry);
 }
 
+TEST_CASE("cache: a query's question finds the key in any case, at the time it is given", "[unit]") {
+  server::ManualClock clock;
+  Cache cache(100, clock);
+  cache.insert(key("www.Example.test."), entry(clock, 60));
+  const Name asked = name("wWw.EXAMPLE.test.");
+  const auto now = clock.now();
+  auto hit = cache.find(proxyd::CacheQuestion::of(asked, RRType::A, RRClass::IN, false), now);
+  REQUIRE(hit.entry);
+  CHECK_FALSE(hit.stale);
+  CHECK_FALSE(cache.find(proxyd::CacheQuestion::of(asked, RRType::AAAA, RRClass::IN, false), now).entry);
+  CHECK_FALSE(cache.find(proxyd::CacheQuestion::of(asked, RRType::A, RRClass::IN, true), now).entry);
+  CHECK_FALSE(cache.find(proxyd::CacheQuestion::of(asked, RRType::A, RRClass::CH, false), now).entry);
+  CHECK_FALSE(cache.find(proxyd::CacheQuestion::of(name("www.example.test.x."), RRType::A, RRClass::IN, false), now).entry);
+  // A name of the same length that differs in one letter; and one that differs only in a
+  // byte that is no letter ('-' against 'm', 0x2D and 0x6D, which differ by 0x40, not 0x20).
+  CHECK_FALSE(cache.find(proxyd::CacheQuestion::of(name("www.exbmple.test."), RRType::A, RRClass::IN, false), now).entry);
+  CHECK_FALSE(cache.find(proxyd::CacheQuestion::of(name("www.exa-ple.test."), RRType::A, RRClass::IN, false), now).entry);
+  // The time comes from the caller (the worker's batch clock), not from the cache's clock.
+  hit = cache.find(proxyd::CacheQuestion::of(asked, RRType::A, RRClass::IN, false), now + std::chrono::seconds(61));
+  REQUIRE(hit.entry);
+  CHECK(hit.stale);
+}
+
 TEST_CASE("cache: bounded, least recently used evicted first", "[unit]") {
   server::ManualClock clock;
   Cache cache(10, clock);
