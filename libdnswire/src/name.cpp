@@ -31,10 +31,15 @@ Name Name::root() {
 
 Result<Name> Name::fromWire(WireReader& reader) {
   Name name;
-  size_t size = 0;
-  if (WireError e = detail::decodeName<true>(reader, name.bytes_.data(), size); e != WireError::Ok) return e;
-  name.size_ = static_cast<uint8_t>(size);
+  if (WireError e = fromWire(reader, name); e != WireError::Ok) return e;
   return name;
+}
+
+WireError Name::fromWire(WireReader& reader, Name& out) {
+  size_t size = 0;
+  if (WireError e = detail::decodeName<true>(reader, out.bytes_.data(), size); e != WireError::Ok) return e;
+  out.size_ = static_cast<uint8_t>(size);
+  return WireError::Ok;
 }
 
 Result<Name> Name::fromUncompressed(std::span<const uint8_t> wire) {

@@ -27,6 +27,10 @@ inline WireError decodeName(WireReader& reader, uint8_t* out, size_t& outSize) {
   bool jumped = false;
   int hops = 0;
   size_t size = 0;
+  // With kCopy, labels are copied a run at a time (up to a pointer or the end), not one
+  // by one: a question name is one run, and a copy per label cost more than checking it.
+  size_t copyFrom = pos;
+  size_t copied = 0;
   for (;;) {
     if (pos >= limit) return WireError::Truncated;
     const uint8_t len = msg[pos];
@@ -45,6 +49,11 @@ inline WireError decodeName(WireReader& reader, uint8_t* out, size_t& outSize) {
         resumeAt = pos + 2;
         jumped = true;
       }
+      if constexpr (kCopy) {
+        std::memcpy(out + copied, msg.data() + copyFrom, size - copied);
+        copied = size;
+        copyFrom = target;
+      }
       pos = target;
       runStart = target;
       limit = msg.size();
@@ -55,13 +64,12 @@ inline WireError decodeName(WireReader& reader, uint8_t* out, size_t& outSize) {
     if (kind != 0) return WireError::BadLabelType;
     if (size + 1 + len > kMaxNameLength) return WireError::NameTooLong;
     if (len == 0) {
-      if constexpr (kCopy) out[size] = 0;
       ++size;
       ++pos;
+      if constexpr (kCopy) std::memcpy(out + copied, msg.data() + copyFrom, size - copied);
       break;
     }
     if (pos + 1 + len > limit) return WireError::Truncated;
-    if constexpr (kCopy) std::memcpy(out + size, msg.data() + pos, 1 + static_cast<size_t>(len));
     size += 1 + static_cast<size_t>(len);
     pos += 1 + static_cast<size_t>(len);
   }

@@ -27,20 +27,24 @@ inline WireError skipNameCode(WireReader& reader) {
 }  // namespace
 
 Result<QueryView> parseQuery(std::span<const uint8_t> wire) {
-  WireReader reader(wire);
   QueryView view;
+  if (WireError e = parseQuery(wire, view); e != WireError::Ok) return e;
+  return view;
+}
+
+WireError parseQuery(std::span<const uint8_t> wire, QueryView& view) {
+  WireReader reader(wire);
+  view = QueryView{};
   {
     auto header = Header::read(reader);
-    if (!header) return header.error();
+    if (!header) return WireError::ShortHeader;  // its only failure
     view.header = *header;
   }
   const Header& h = view.header;
   // RFC 1035 §4.1.2 allows several questions, but no server answers more than one.
   if (h.opcode == Opcode::Query ? h.qdcount != 1 : h.qdcount > 1) return WireError::BadQuestionCount;
   if (h.qdcount == 1) {
-    auto qname = Name::fromWire(reader);
-    if (!qname) return qname.error();
-    view.qname = *qname;
+    if (WireError e = Name::fromWire(reader, view.qname); e != WireError::Ok) return e;
     uint16_t type = 0;
     uint16_t cls = 0;
     if (!reader.readU16(type) || !reader.readU16(cls)) return WireError::Truncated;
@@ -98,7 +102,7 @@ Result<QueryView> parseQuery(std::span<const uint8_t> wire) {
     }
   }
   if (!reader.atEnd()) return WireError::TrailingBytes;
-  return view;
+  return WireError::Ok;
 }
 
 }  // namespace dnswire

@@ -40,6 +40,8 @@ class Name {
   // as BadLabelType). A pointer landing inside bytes this name already used is a loop
   // (PointerLoop). The reader's message() is what pointers index into.
   static Result<Name> fromWire(WireReader& reader);
+  // The same into `out` (left unspecified on error): no Result to copy on the query path.
+  static WireError fromWire(WireReader& reader, Name& out);
 
   // Parses presentation text ("www.example.com.", "a\.b", "\065"). Text without a
   // trailing dot is relative: `origin` is appended (an empty origin leaves it relative,

@@ -36,6 +36,9 @@ struct QueryView {
 // opcode is QUERY (BadQuestionCount otherwise); other opcodes may carry 0 or 1.
 // Does not look at QR (the caller's header gate does).
 Result<QueryView> parseQuery(std::span<const uint8_t> wire);
+// The same into `view`, which is overwritten whole (and unspecified on error): the query
+// path parses into its context's view instead of copying a 300-byte result twice.
+WireError parseQuery(std::span<const uint8_t> wire, QueryView& view);
 
 // Skips a possibly compressed name at the reader's position with the same checks as
 // Name::fromWire but without copying it.
