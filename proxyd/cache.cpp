@@ -31,13 +31,14 @@ Cache::Hit Cache::findIn(Shard& shard, const Key& key, Clock::TimePoint now) {
   std::lock_guard lock(shard.mutex);
   auto it = shard.map.find(key);
   if (it == shard.map.end()) return {};
-  if (now >= it->second.entry->staleUntil) {
-    shard.lru.erase(it->second.lru);
+  Shard::Slot& slot = it->second;
+  if (now >= slot.entry->staleUntil) {
+    shard.queue.erase(slot.queued);
     shard.map.erase(it);
     return {};
   }
-  shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
-  return {it->second.entry, !it->second.entry->fresh(now)};
+  if (!slot.referenced) slot.referenced = true;
+  return {slot.entry, !slot.entry->fresh(now)};
 }
 
 void Cache::insert(const CacheKey& key, std::shared_ptr<const CacheEntry> entry) {
@@ -47,19 +48,28 @@ void Cache::insert(const CacheKey& key, std::shared_ptr<const CacheEntry> entry)
   auto it = shard.map.find(key);
   if (it != shard.map.end()) {
     it->second.entry = std::move(entry);
-    shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
+    it->second.referenced = true;
     return;
   }
-  while (shard.map.size() >= shard.capacity && !shard.lru.empty()) {
-    const CacheKey* victim = shard.lru.back();
-    shard.lru.pop_back();
-    // Erase by iterator: the key `victim` points at lives in the node being erased.
-    shard.map.erase(shard.map.find(*victim));
+  while (shard.map.size() >= shard.capacity && !shard.queue.empty()) {
+    Shard::Slot* oldest = shard.queue.back();
+    if (oldest->referenced) {
+      // Second chance: back to the front, unmarked. Each entry is passed over at most
+      // once per round, so this ends.
+      oldest->referenced = false;
+      shard.queue.splice(shard.queue.begin(), shard.queue, oldest->queued);
+      continue;
+    }
+    shard.queue.pop_back();
+    // Erase by iterator: the key `oldest` points at lives in the node being erased.
+    shard.map.erase(shard.map.find(*oldest->key));
     ++shard.evictions;
   }
-  auto [slot, inserted] = shard.map.emplace(key, Shard::Slot{std::move(entry), {}});
-  shard.lru.push_front(&slot->first);
-  slot->second.lru = shard.lru.begin();
+  auto [node, inserted] = shard.map.emplace(key, Shard::Slot{std::move(entry), {}, nullptr, false});
+  Shard::Slot& slot = node->second;
+  slot.key = &node->first;
+  shard.queue.push_front(&slot);
+  slot.queued = shard.queue.begin();
 }
 
 size_t Cache::eraseName(const dnswire::Name& name) {
@@ -68,7 +78,7 @@ size_t Cache::eraseName(const dnswire::Name& name) {
   size_t erased = 0;
   for (auto it = shard.map.begin(); it != shard.map.end();) {
     if (it->first.qname == name) {
-      shard.lru.erase(it->second.lru);
+      shard.queue.erase(it->second.queued);
       it = shard.map.erase(it);
       ++erased;
     } else {

@@ -2,13 +2,17 @@
 // proxyd's answer cache, shared by every worker: entries (cache_entry.hpp) keyed by
 // lowercase qname, qtype, qclass and the DO bit, split into shards with one mutex each
 // (the shard is chosen by the qname alone, so that every entry of a name lives in one
-// shard and eraseName() looks at one shard only). Each shard keeps its entries in least-
-// recently-used order and evicts from the cold end once it holds its share of the
-// capacity. Expired entries stay (for serve-stale, RFC 8767) until kStaleWindow past
+// shard and eraseName() looks at one shard only). Once a shard holds its share of the
+// capacity it evicts the least recently used entry, approximately (second chance, or
+// CLOCK): entries queue in the order they were stored; a hit only marks its entry
+// referenced, and eviction gives a marked entry at the cold end another round instead of
+// evicting it. A hit thus writes nothing outside its own hash node: moving it to the front
+// of an exact LRU list touched three more nodes, each a likely cache miss on a quiet
+// server. Expired entries stay (for serve-stale, RFC 8767) until kStaleWindow past
 // expiry or until evicted.
 //
-// Memory: an entry costs its wire bytes plus about 470 bytes of bookkeeping on x86-64
-// (the key with its fixed 256-byte Name, the hash node, the LRU node, the shared_ptr
+// Memory: an entry costs its wire bytes plus about 490 bytes of bookkeeping on x86-64
+// (the key with its fixed 256-byte Name, the hash node, the queue's node, the shared_ptr
 // control block and CacheEntry itself; cache_test.cpp measures it). A typical A answer
 // of 60 wire bytes thus takes about 550 bytes: --cache-size 100000 is about 55 MB.
 
@@ -114,11 +118,13 @@ class Cache {
   struct Shard {
     struct Slot {
       std::shared_ptr<const CacheEntry> entry;
-      std::list<const CacheKey*>::iterator lru;
+      std::list<Slot*>::iterator queued;
+      const CacheKey* key = nullptr;  // the key of this slot's hash node
+      bool referenced = false;        // hit since it last reached the cold end
     };
     mutable std::mutex mutex;
     std::unordered_map<CacheKey, Slot, CacheKeyHash, CacheKeyEqual> map;
-    std::list<const CacheKey*> lru;  // front: most recently used
+    std::list<Slot*> queue;  // front: stored (or given another round) last
     size_t capacity = 1;
     uint64_t evictions = 0;
   };

@@ -59,7 +59,7 @@ TEST_CASE("cache: a query's question finds the key in any case, at the time it i
   CHECK(hit.stale);
 }
 
-TEST_CASE("cache: bounded, least recently used evicted first", "[unit]") {
+TEST_CASE("cache: bounded, least recently used evicted first (second chance)", "[unit]") {
   server::ManualClock clock;
   Cache cache(10, clock);
   for (int i = 0; i < 10; ++i) cache.insert(key("n" + std::to_string(i) + ".test."), entry(clock, 60));
@@ -72,6 +72,19 @@ TEST_CASE("cache: bounded, least recently used evicted first", "[unit]") {
   CHECK(cache.find(key("n0.test.")).entry);
   CHECK_FALSE(cache.find(key("n1.test.")).entry);
   CHECK(cache.find(key("n10.test.")).entry);
+
+  // Second chance: n0 and n10 (hit just above) and n5 (hit now) are passed over when they
+  // reach the cold end, so n11 and n12, stored after them but never hit, go first.
+  CHECK(cache.find(key("n5.test.")).entry);
+  for (int i = 11; i < 20; ++i) cache.insert(key("n" + std::to_string(i) + ".test."), entry(clock, 60));
+  CHECK(cache.size() == 10);
+  CHECK(cache.evictions() == 10);
+  CHECK_FALSE(cache.find(key("n11.test.")).entry);
+  CHECK_FALSE(cache.find(key("n12.test.")).entry);
+  CHECK(cache.find(key("n0.test.")).entry);
+  CHECK(cache.find(key("n5.test.")).entry);
+  CHECK(cache.find(key("n10.test.")).entry);
+  CHECK(cache.find(key("n19.test.")).entry);
 
   Cache big(100'000, clock);
   CHECK(big.shardCount() == 16);
@@ -107,7 +120,7 @@ TEST_CASE("cache: eraseName drops every entry of a name", "[unit]") {
 
 TEST_CASE("cache: memory per entry", "[unit]") {
   // The figure quoted in cache.hpp: the entry object and its vectors, the key, and the
-  // hash and LRU nodes (two pointers plus payload each) and shared_ptr control block.
+  // hash and queue nodes (two pointers plus payload each) and shared_ptr control block.
   server::ManualClock clock;
   const auto e = entry(clock, 60);
   const size_t bookkeeping = sizeof(CacheKey) + 2 * sizeof(void*) + sizeof(std::shared_ptr<void>) +
