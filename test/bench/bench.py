@@ -964,6 +964,20 @@ def print_table(results, add, add_note, args):
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(line(row))
+    # The spread behind two medians, so that a reader can tell a difference from noise.
+    spread = []
+    for r in results:
+        avgs = [x["lat_avg"] for x in r.get("latency_runs", [])]
+        if len(avgs) >= 4:
+            q1, _, q3 = statistics.quantiles(avgs, n=4)
+            spread.append(f"{r['server']} {q1:.0f}-{q3:.0f}")
+    if spread:
+        print(f"\nlat@{args.latency_rate // 1000}k avg, middle half of the {args.latency_rounds} rounds (µs): " +
+              ", ".join(spread))
+    per_run = [f"{r['server']} " + " ".join(f"{x['sat_qps'] / x['ceiling_qps']:.2f}" for x in r["runs"])
+               for r in results if all(x.get("ceiling_qps") for x in r.get("runs", [{}]))]
+    if per_run:
+        print("×ceiling, each run: " + ", ".join(per_run))
     for r in results:
         if r.get("role") == "ceiling":
             continue
