@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "centrald/answer_cache.hpp"
 #include "dnswire/error.hpp"
 #include "dnswire/name.hpp"
 #include "dnswire/server/address.hpp"
@@ -17,7 +18,7 @@ inline constexpr const char* kDefaultDb = "central.db";
 inline constexpr const char* kDefaultListen = "127.0.0.1:5300";
 // Questions whose finished responses each worker thread keeps (a log of 256 bytes and an
 // index of 64 bytes per question: AnswerCache); 0 turns the cache off.
-inline constexpr size_t kDefaultAnswerCacheSize = 32768;
+inline constexpr size_t kDefaultAnswerCacheSize = AnswerCache::kDefaultEntries;
 inline constexpr size_t kMaxAnswerCacheSize = size_t{1} << 20;
 
 // A TSIG key as given by --tsig-key hmac-sha256:NAME:BASE64SECRET (RFC 8945 §6).
