@@ -96,7 +96,7 @@ bool locateRotated(std::span<const uint8_t> response, size_t qnameSize, const RR
 
 // A key's tag: all find() reads before it knows where the entry is, kept apart from the
 // log so that the tags of a busy cache stay in the CPU's caches and prefetch() can tell
-// which lines of the log to load. The two ways of a pair share one cache line.
+// which lines of the log to load. Two tags share a cache line; a set is two lines.
 struct alignas(32) AnswerCache::Tag {
   uint32_t epoch = 0;  // 0: never used
   uint32_t hash = 0;
@@ -128,11 +128,12 @@ constexpr size_t kMinLog = 4096;  // room for the largest entry
 }  // namespace
 
 AnswerCache::AnswerCache(size_t entries) {
-  static_assert(sizeof(Tag) == 32, "a pair of tags is a cache line");
+  static_assert(sizeof(Tag) == 32, "two tags to a cache line");
+  static_assert(kWays * sizeof(Tag) == 2 * kCacheLine, "a set is two lines (prefetchTags)");
   static_assert(sizeof(Entry) == kCacheLine, "an entry's header is a cache line");
   static_assert(sizeof(Entry) + kMaxResponse <= kMinLog);
   if (entries == 0) return;
-  size_t tags = 2;
+  size_t tags = kWays;
   while (tags < 2 * entries) tags <<= 1;
   size_t logSize = kMinLog;
   while (logSize < entries * kLogBytesPerEntry) logSize <<= 1;
@@ -260,11 +261,11 @@ bool AnswerCache::question(std::span<const uint8_t> request, Transport transport
   return true;
 }
 
-size_t AnswerCache::pairOf(uint32_t hash) const { return hash & mask_ & ~size_t{1}; }
+size_t AnswerCache::setOf(uint32_t hash) const { return hash & mask_ & ~(kWays - 1); }
 
 size_t AnswerCache::find(const Question& q, uint32_t hash) const {
-  const size_t pair = pairOf(hash);
-  for (size_t i = pair; i != pair + 2; ++i) {
+  const size_t set = setOf(hash);
+  for (size_t i = set; i != set + kWays; ++i) {
     const Tag& tag = tags_[i];
     if (tag.epoch != epoch_ || tag.hash != hash) continue;
     const Entry& entry = entryAt(tag.position);
@@ -277,13 +278,16 @@ size_t AnswerCache::find(const Question& q, uint32_t hash) const {
 }
 
 void AnswerCache::prefetchTags(uint32_t hash) const {
-  if (enabled()) __builtin_prefetch(&tags_[pairOf(hash)]);
+  if (!enabled()) return;
+  const Tag* set = &tags_[setOf(hash)];
+  __builtin_prefetch(set);
+  __builtin_prefetch(set + kWays / 2);
 }
 
 void AnswerCache::prefetch(uint32_t hash) const {
   if (!enabled()) return;
-  const size_t pair = pairOf(hash);
-  for (size_t i = pair; i != pair + 2; ++i) {
+  const size_t set = setOf(hash);
+  for (size_t i = set; i != set + kWays; ++i) {
     const Tag& tag = tags_[i];
     if (tag.epoch != epoch_ || tag.hash != hash) continue;
     // The entry's first three lines (the key, and a plain answer of a few records; the
@@ -352,14 +356,16 @@ bool AnswerCache::store(const dnswire::QueryView& query, Transport transport, si
   const uint32_t hash = hashOf(q);
   size_t index = find(q, hash);
   if (index == kNone) {
-    // A free way of the pair, else the one stored first.
-    const size_t pair = pairOf(hash);
-    if (tags_[pair].epoch != epoch_)
-      index = pair;
-    else if (tags_[pair + 1].epoch != epoch_)
-      index = pair + 1;
-    else
-      index = tags_[pair].position <= tags_[pair + 1].position ? pair : pair + 1;
+    // A free way of the set, else the one stored first.
+    const size_t set = setOf(hash);
+    index = set;
+    for (size_t i = set; i != set + kWays; ++i) {
+      if (tags_[i].epoch != epoch_) {
+        index = i;
+        break;
+      }
+      if (tags_[i].position < tags_[index].position) index = i;
+    }
   }
   // The way's old entry, if any, stays in the log until reclaimed: its tag no longer
   // points to it. The tag is emptied first, in case reclaiming reaches it.
