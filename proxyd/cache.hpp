@@ -14,7 +14,7 @@
 // Memory: an entry costs its wire bytes plus about 490 bytes of bookkeeping on x86-64
 // (the key with its fixed 256-byte Name, the hash node, the queue's node, the shared_ptr
 // control block and CacheEntry itself; cache_test.cpp measures it), before malloc's own
-// overhead on the six blocks an entry takes. Resident memory grows by 820-1,020 bytes
+// overhead on the six blocks an entry takes. Resident memory grows by 850-1,050 bytes
 // per entry of an A answer of four records (test/bench --big): --cache-size 100000 is
 // about 100 MB.
 
