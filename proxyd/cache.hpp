@@ -93,7 +93,8 @@ struct CacheKeyEqual {
 
 class Cache {
  public:
-  // `capacity` >= 1 entries in all. Small caches get one shard so that LRU order is exact.
+  // `capacity` >= 1 entries in all. Small caches get one shard so that eviction order is
+  // the whole cache's, not a shard's.
   Cache(size_t capacity, const Clock& clock);
 
   struct Hit {
@@ -101,12 +102,12 @@ class Cache {
     bool stale = false;                       // past its TTL, inside the stale window
   };
   // The entry for `key`, fresh or stale (an entry past the stale window is removed and
-  // reported as a miss). A found entry becomes the most recently used.
+  // reported as a miss). A found entry is marked referenced (a second chance at eviction).
   Hit find(const CacheKey& key);
   // The same for a query's question, at `now` (the worker's clock, read once a batch).
   Hit find(const CacheQuestion& question, Clock::TimePoint now);
   // Stores (or replaces) the entry for `key`, evicting the least recently used entries
-  // of the shard beyond its share of the capacity.
+  // of the shard beyond its share of the capacity (approximately: second chance).
   void insert(const CacheKey& key, std::shared_ptr<const CacheEntry> entry);
   // Drops every entry whose qname is `name` (any type, class, DO), negative ones
   // included. Returns how many.

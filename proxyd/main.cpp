@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
       "recursive resolver ADDR:PORT, repeatable; with none, names outside centrald's zones get REFUSED");
   app.add_option("--db", raw.db,
                  "the proxy's own records (centrald's schema), answered before anything else");
-  app.add_option("--cache-size", raw.cacheSize, "most cache entries kept (least recently used go first, approximately)")
+  app.add_option("--cache-size", raw.cacheSize, "most cache entries kept (least recently used go first)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
   app.add_option("--threads", raw.threads, "worker threads (default: number of cores)")
